@@ -1,0 +1,1 @@
+"""CoffeeMesh Orders API: one async FastAPI app for uvicorn and AWS Lambda."""

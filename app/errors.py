@@ -1,0 +1,89 @@
+"""Every error becomes a JSON ``{"detail": ...}`` response, mapped here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from app.orders import (
+    DomainError,
+    InvalidCursor,
+    InvalidTransition,
+    OrderNotFound,
+    StoreUnavailable,
+)
+
+logger = logging.getLogger("app.errors")
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    OrderNotFound: 404,
+    InvalidTransition: 409,
+    InvalidCursor: 400,
+    StoreUnavailable: 503,
+}
+
+
+def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
+    status = next(code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls))
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, StoreUnavailable) else None
+    return _error(status, str(exc), headers)
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (FastAPI's default names only one route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI answers 400 for a JSON body that is not valid UTF-8; it is malformed JSON.
+        return _error(422, [{"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error"}])
+    return _error(exc.status_code, exc.detail, headers or None)
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = [
+        {key: value for key, value in err.items() if key in ("type", "loc", "msg", "ctx")}
+        for err in exc.errors()
+    ]
+    for err in errors:
+        if "ctx" in err:
+            err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+    return _error(422, errors)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return _error(500, "Internal Server Error")
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,60 @@
+"""The composition root: ``create_app(settings)`` wires store, service and identity."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.errors import register_error_handlers
+from app.identity import DevIdentity, IdentityProvider
+from app.limits import BodyLimitMiddleware
+from app.routes import greeting, orders
+from app.service import OrdersService
+from app.store import OrderStore, open_store
+
+
+def build_identity(settings: Settings) -> IdentityProvider:
+    """The identity provider the settings name (one seam for every mode)."""
+    identity = DevIdentity(settings.dev_owner)
+    identity.announce()
+    return identity
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: OrderStore | None = None,
+    identity: IdentityProvider | None = None,
+) -> FastAPI:
+    """Build the ASGI app. Nothing connects until startup (the lifespan)."""
+    settings = settings or Settings()
+    logging.getLogger("app").setLevel(settings.log_level.upper())
+    store = store if store is not None else open_store(settings.store_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await store.open()
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="CoffeeMesh Orders API",
+        version="0.1.0",
+        description="Async orders service for uvicorn and AWS Lambda.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.service = OrdersService(store)
+    app.state.identity = identity if identity is not None else build_identity(settings)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    register_error_handlers(app)
+    app.include_router(greeting.router)
+    app.include_router(orders.router)
+    return app

@@ -1,0 +1,1 @@
+"""HTTP routes: thin adapters between the contract (schemas) and the service."""

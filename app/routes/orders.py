@@ -1,0 +1,119 @@
+"""The CoffeeMesh Orders API routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.deps import Service
+from app.identity import Owner
+from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+MAX_PAGE = 100
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid pagination cursor",
+    404: "No such order for this caller",
+    409: "The order's status does not allow this",
+    413: "Request body too large",
+    422: "Invalid request",
+    503: "Store temporarily unavailable; retry after Retry-After seconds",
+}
+COMMON_ERRORS = (413, 422, 503)
+
+
+def _responses(
+    *errors: int, success: int = 200, headers: dict[str, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries: every error this operation can answer, and its success headers."""
+    docs: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorSchema, "description": ERROR_DESCRIPTIONS[code]}
+        for code in (*errors, *COMMON_ERRORS)
+    }
+    if headers:
+        docs[success] = {
+            "headers": {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in headers.items()
+            }
+        }
+    return docs
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=_responses(success=201, headers={"Location": "URL of the new order"}),
+    response_description="The new order",
+)
+async def create_order(
+    body: CreateOrderSchema, owner: Owner, service: Service, request: Request, response: Response
+) -> GetOrderSchema:
+    """Place an order."""
+    order = await service.create(owner, body.items())
+    response.headers["Location"] = request.url_for("get_order", order_id=order.id).path
+    return GetOrderSchema.from_domain(order)
+
+
+@router.get(
+    "",
+    responses=_responses(400, headers={"Link": 'Next page: <url>; rel="next" (RFC 8288)'}),
+)
+async def list_orders(
+    owner: Owner,
+    service: Service,
+    request: Request,
+    response: Response,
+    cancelled: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64, description="From a Link rel=next")] = None,
+) -> GetOrdersSchema:
+    """The caller's orders, newest first; the next page is in the ``Link: rel="next"`` header."""
+    listing = await service.list(owner, cancelled=cancelled, limit=limit, cursor=cursor)
+    if listing.next_cursor is not None:
+        next_url = request.url.include_query_params(cursor=listing.next_cursor)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
+
+
+@router.get("/{order_id}", responses=_responses(404))
+async def get_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
+    """One order."""
+    return GetOrderSchema.from_domain(await service.get(owner, order_id))
+
+
+@router.put("/{order_id}", responses=_responses(404, 409))
+async def replace_order(
+    order_id: UUID, body: CreateOrderSchema, owner: Owner, service: Service
+) -> GetOrderSchema:
+    """Replace the items of an order that is still ``created``."""
+    return GetOrderSchema.from_domain(await service.replace(owner, order_id, body.items()))
+
+
+@router.delete(
+    "/{order_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=_responses(404),
+)
+async def delete_order(order_id: UUID, owner: Owner, service: Service) -> Response:
+    """Delete an order."""
+    await service.delete(owner, order_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{order_id}/pay", responses=_responses(404, 409))
+async def pay_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
+    """Pay an order that is ``created``."""
+    return GetOrderSchema.from_domain(await service.pay(owner, order_id))
+
+
+@router.post("/{order_id}/cancel", responses=_responses(404, 409))
+async def cancel_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
+    """Cancel an order that is ``created`` or ``paid``."""
+    return GetOrderSchema.from_domain(await service.cancel(owner, order_id))

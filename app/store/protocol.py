@@ -1,0 +1,66 @@
+"""The one interface every order store implements, and the factory that picks one by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from app.orders import Order, OrderItem, Page, Status
+
+
+class OrderStore(Protocol):
+    """Async persistence of orders, always scoped to one owner.
+
+    Conditional writes are atomic: ``update`` applies only when the order exists, belongs to
+    ``owner``, has a status in ``allowed_from`` and (when given) the ``expected_version``.
+    Otherwise it raises ``OrderNotFound`` (missing or another owner's) or ``StateConflict``
+    (exists, carrying the current order), so that of concurrent writers exactly one wins.
+    """
+
+    async def open(self) -> None:
+        """Connect and create the schema if needed. Called once at startup."""
+
+    async def close(self) -> None:
+        """Release connections. Called once at shutdown."""
+
+    async def add(self, order: Order) -> None:
+        """Insert a new order (its id is new: time-ordered UUIDv7)."""
+
+    async def get(self, owner: str, order_id: UUID) -> Order | None:
+        """The owner's order, or None when missing or another owner's."""
+
+    async def list(
+        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+    ) -> Page:
+        """Up to ``limit`` of the owner's orders older than ``before``, newest first.
+
+        ``cancelled`` keeps only cancelled (True) or only non-cancelled (False) orders.
+        A page is short only when no older matching order exists.
+        """
+
+    async def update(
+        self,
+        owner: str,
+        order_id: UUID,
+        *,
+        allowed_from: Collection[Status],
+        status: Status | None = None,
+        items: tuple[OrderItem, ...] | None = None,
+        expected_version: int | None = None,
+    ) -> Order:
+        """Set the status and/or items conditionally, bump the version, return the new order."""
+
+    async def delete(self, owner: str, order_id: UUID) -> None:
+        """Delete the owner's order; raises ``OrderNotFound`` when there is none to delete."""
+
+
+def open_store(url: str) -> OrderStore:
+    """Build (not yet connect) the store a URL names: ``sqlite:///path``."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from app.store.sqlite import SQLiteStore
+
+        return SQLiteStore.from_url(url)
+    raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}")

@@ -1,0 +1,1 @@
+"""Benchmarks: measured with `make bench*`, never asserted in tests."""

@@ -1,0 +1,73 @@
+"""The OpenAPI document describes every operation, status code and schema of the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+EXPECTED_CODES = {
+    ("/hi", "get"): {"200"},
+    ("/health", "get"): {"200"},
+    ("/orders", "post"): {"201", "413", "422", "503"},
+    ("/orders", "get"): {"200", "400", "413", "422", "503"},
+    ("/orders/{order_id}", "get"): {"200", "404", "413", "422", "503"},
+    ("/orders/{order_id}", "put"): {"200", "404", "409", "413", "422", "503"},
+    ("/orders/{order_id}", "delete"): {"204", "404", "413", "422", "503"},
+    ("/orders/{order_id}/pay", "post"): {"200", "404", "409", "413", "422", "503"},
+    ("/orders/{order_id}/cancel", "post"): {"200", "404", "409", "413", "422", "503"},
+}
+
+
+@pytest.fixture
+async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
+    body: dict[str, Any] = (await client.get("/openapi.json")).json()
+    return body
+
+
+async def test_every_operation_declares_every_status(spec: dict[str, Any]) -> None:
+    operations = {
+        (path, method): set(op["responses"])
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert operations == EXPECTED_CODES
+
+
+async def test_order_schema_is_exactly_the_contract(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    order = schemas["GetOrderSchema"]
+    assert set(order["properties"]) == {"id", "created", "status", "order"}
+    assert order["additionalProperties"] is False
+    assert order["properties"]["id"]["format"] == "uuid"
+    assert order["properties"]["created"]["format"] == "date-time"
+    status = schemas["Status"]["enum"]
+    assert status == ["created", "paid", "progress", "cancelled", "dispatched", "delivered"]
+    item = schemas["OrderItemSchema"]
+    assert item["additionalProperties"] is False
+    assert item["properties"]["quantity"] == {
+        "type": "integer",
+        "maximum": 1_000_000,
+        "minimum": 1,
+        "default": 1,
+        "title": "Quantity",
+    }
+    assert schemas["Size"]["enum"] == ["small", "medium", "big"]
+    assert schemas["CreateOrderSchema"]["properties"]["order"]["minItems"] == 1
+
+
+async def test_delete_204_documents_no_body(spec: dict[str, Any]) -> None:
+    assert "content" not in spec["paths"]["/orders/{order_id}"]["delete"]["responses"]["204"]
+
+
+async def test_created_response_documents_location(spec: dict[str, Any]) -> None:
+    created = spec["paths"]["/orders"]["post"]["responses"]["201"]
+    assert "Location" in created.get("headers", {})
+
+
+async def test_listing_documents_the_link_header(spec: dict[str, Any]) -> None:
+    listed = spec["paths"]["/orders"]["get"]["responses"]["200"]
+    assert "Link" in listed.get("headers", {})

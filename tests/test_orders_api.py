@@ -1,0 +1,362 @@
+"""The Orders HTTP contract, route by route and status code by status code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from tests.conftest import ClientFactory
+from tests.support import order_body
+
+pytestmark = pytest.mark.anyio
+
+ORDER_KEYS = {"id", "created", "status", "order"}
+
+
+async def create(client: httpx.AsyncClient, *products: str, **kw: Any) -> dict[str, Any]:
+    response = await client.post("/orders", json=order_body(*products, **kw))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_create_returns_the_order_and_its_location(client: httpx.AsyncClient) -> None:
+    response = await client.post("/orders", json=order_body("cappuccino", size="big", quantity=3))
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == ORDER_KEYS
+    assert UUID(body["id"]).version == 7
+    assert datetime.fromisoformat(body["created"]).tzinfo is not None
+    assert body["status"] == "created"
+    assert body["order"] == [{"product": "cappuccino", "size": "big", "quantity": 3}]
+    assert response.headers["location"] == f"/orders/{body['id']}"
+    assert response.headers["content-type"] == "application/json"
+
+
+async def test_quantity_defaults_to_one(client: httpx.AsyncClient) -> None:
+    response = await client.post("/orders", json={"order": [{"product": "tea", "size": "small"}]})
+    assert response.status_code == 201
+    assert response.json()["order"][0]["quantity"] == 1
+
+
+async def test_get_returns_what_create_returned(client: httpx.AsyncClient) -> None:
+    created = await create(client, "mocha")
+    response = await client.get(f"/orders/{created['id']}")
+    assert response.status_code == 200
+    assert response.json() == created
+
+
+async def test_get_unknown_order_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Order 01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f not found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [("GET", ""), ("PUT", ""), ("DELETE", ""), ("POST", "/pay"), ("POST", "/cancel")],
+)
+async def test_order_id_must_be_a_uuid(client: httpx.AsyncClient, method: str, suffix: str) -> None:
+    response = await client.request(
+        method, f"/orders/not-a-uuid{suffix}", json=order_body() if method == "PUT" else None
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "order_id"]
+
+
+async def test_replace_swaps_the_items_and_keeps_identity(client: httpx.AsyncClient) -> None:
+    created = await create(client, "latte")
+    response = await client.put(
+        f"/orders/{created['id']}", json=order_body("flat white", "espresso", size="medium")
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["id"] == created["id"]
+    assert body["created"] == created["created"]
+    assert body["status"] == "created"
+    assert [i["product"] for i in body["order"]] == ["flat white", "espresso"]
+    assert (await client.get(f"/orders/{created['id']}")).json() == body
+
+
+async def test_delete_answers_204_with_an_empty_body(client: httpx.AsyncClient) -> None:
+    created = await create(client)
+    response = await client.delete(f"/orders/{created['id']}")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "content-type" not in response.headers
+    assert (await client.get(f"/orders/{created['id']}")).status_code == 404
+    assert (await client.delete(f"/orders/{created['id']}")).status_code == 404
+
+
+# --- the state machine -------------------------------------------------------------------
+
+ACTIONS = ("pay", "cancel", "replace")
+
+
+async def act(client: httpx.AsyncClient, order_id: str, action: str) -> httpx.Response:
+    if action == "replace":
+        return await client.put(f"/orders/{order_id}", json=order_body("americano"))
+    return await client.post(f"/orders/{order_id}/{action}")
+
+
+async def order_in(client: httpx.AsyncClient, status: str) -> str:
+    order_id: str = (await create(client))["id"]
+    path = {
+        "created": [],
+        "paid": ["pay"],
+        "cancelled": ["cancel"],
+        "paid+cancelled": ["pay", "cancel"],
+    }
+    for step in path[status]:
+        assert (await act(client, order_id, step)).status_code == 200
+    return order_id
+
+
+ALLOWED = {
+    ("created", "pay"): "paid",
+    ("created", "cancel"): "cancelled",
+    ("created", "replace"): "created",
+    ("paid", "cancel"): "cancelled",
+}
+
+
+@pytest.mark.parametrize("start", ["created", "paid", "cancelled", "paid+cancelled"])
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_every_transition(client: httpx.AsyncClient, start: str, action: str) -> None:
+    order_id = await order_in(client, start)
+    before = (await client.get(f"/orders/{order_id}")).json()
+    response = await act(client, order_id, action)
+    current = start.split("+")[-1]
+    if (current, action) in ALLOWED:
+        assert response.status_code == 200
+        assert response.json()["status"] == ALLOWED[(current, action)]
+    else:
+        assert response.status_code == 409
+        assert response.json() == {"detail": f"Cannot {action} an order whose status is {current}"}
+        assert (await client.get(f"/orders/{order_id}")).json() == before
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+async def test_actions_on_a_missing_order_are_404(client: httpx.AsyncClient, action: str) -> None:
+    response = await act(client, "01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", action)
+    assert response.status_code == 404
+
+
+# --- validation ----------------------------------------------------------------------------
+
+INVALID_BODIES: list[tuple[str, object, list[object]]] = [
+    ("empty order", {"order": []}, ["body", "order"]),
+    ("missing order", {}, ["body", "order"]),
+    ("order not a list", {"order": "latte"}, ["body", "order"]),
+    (
+        "unknown top-level field",
+        {"order": [{"product": "a", "size": "big"}], "x": 1},
+        ["body", "x"],
+    ),
+    (
+        "unknown item field",
+        {"order": [{"product": "a", "size": "big", "milk": "oat"}]},
+        ["body", "order", 0, "milk"],
+    ),
+    ("missing product", {"order": [{"size": "big"}]}, ["body", "order", 0, "product"]),
+    ("empty product", {"order": [{"product": "", "size": "big"}]}, ["body", "order", 0, "product"]),
+    (
+        "blank product",
+        {"order": [{"product": "   ", "size": "big"}]},
+        ["body", "order", 0, "product"],
+    ),
+    (
+        "product not a string",
+        {"order": [{"product": 7, "size": "big"}]},
+        ["body", "order", 0, "product"],
+    ),
+    ("missing size", {"order": [{"product": "a"}]}, ["body", "order", 0, "size"]),
+    ("unknown size", {"order": [{"product": "a", "size": "huge"}]}, ["body", "order", 0, "size"]),
+    (
+        "zero quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": 0}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "negative quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": -1}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "huge quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": 1_000_001}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "fractional quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": 1.5}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "float quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": 2.0}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "string quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": "2"}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "boolean quantity",
+        {"order": [{"product": "a", "size": "big", "quantity": True}]},
+        ["body", "order", 0, "quantity"],
+    ),
+    (
+        "second item bad",
+        {"order": [{"product": "a", "size": "big"}, {"product": "b", "size": "xl"}]},
+        ["body", "order", 1, "size"],
+    ),
+    ("body is a list", [{"product": "a", "size": "big"}], ["body"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "loc"), INVALID_BODIES, ids=[c[0] for c in INVALID_BODIES]
+)
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+async def test_invalid_bodies_are_422_and_store_nothing(
+    client: httpx.AsyncClient, case: str, body: object, loc: list[object], method: str
+) -> None:
+    existing = await create(client, "original")
+    url = "/orders" if method == "POST" else f"/orders/{existing['id']}"
+    response = await client.request(method, url, json=body)
+    assert response.status_code == 422, case
+    detail = response.json()["detail"]
+    assert loc in [error["loc"] for error in detail], detail
+    assert all({"type", "loc", "msg"} <= set(error) for error in detail)
+    listing = (await client.get("/orders")).json()["orders"]
+    assert listing == [existing]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"order": [',
+        b"not json",
+        b"",
+        b'{"order": [{"product": "\xff\xfe", "size": "big"}]}',
+        b"\xff",
+    ],
+    ids=["truncated", "not-json", "empty", "invalid-utf8-in-string", "invalid-utf8"],
+)
+async def test_malformed_json_is_422(client: httpx.AsyncClient, raw: bytes) -> None:
+    response = await client.post(
+        "/orders", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], list)
+    assert (await client.get("/orders")).json() == {"orders": []}
+
+
+async def test_many_items_beyond_the_cap_are_rejected(client: httpx.AsyncClient) -> None:
+    body = {"order": [{"product": "a", "size": "big"}] * 101}
+    response = await client.post("/orders", json=body)
+    assert response.status_code == 422
+
+
+async def test_unicode_products_round_trip(client: httpx.AsyncClient) -> None:
+    created = await create(client, "café crème ☕", "抹茶")
+    fetched = (await client.get(f"/orders/{created['id']}")).json()
+    assert [i["product"] for i in fetched["order"]] == ["café crème ☕", "抹茶"]
+
+
+# --- body size limit ----------------------------------------------------------------------
+
+
+async def test_body_over_64_kib_is_413(client: httpx.AsyncClient) -> None:
+    big = {"order": [{"product": "x" * 150, "size": "big"}] * 500}
+    response = await client.post("/orders", json=big)
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/json"
+    assert "detail" in response.json()
+    assert (await client.get("/orders")).json() == {"orders": []}
+
+
+async def test_body_over_64_kib_without_content_length_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks() -> Any:
+        for _ in range(70):
+            yield b"x" * 1024
+
+    response = await client.post("/orders", content=chunks())
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body larger than 65536 bytes"}
+
+
+async def test_body_at_the_limit_is_accepted_by_the_limit(client: httpx.AsyncClient) -> None:
+    payload = b'{"order": [{"product": "a", "size": "big"}]}'
+    padded = payload[:-1] + b" " * (64 * 1024 - len(payload)) + b"}"
+    assert len(padded) == 64 * 1024
+    response = await client.post(
+        "/orders", content=padded, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201
+
+
+# --- unknown routes and methods -----------------------------------------------------------
+
+
+async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nope")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/orders", "GET, POST"),
+        ("DELETE", "/orders", "GET, POST"),
+        ("PATCH", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
+        ("POST", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
+        ("GET", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f/pay", "POST"),
+        ("POST", "/hi", "GET"),
+    ],
+)
+async def test_wrong_method_is_405_with_every_allowed_method(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
+    assert response.headers["allow"] == allow
+
+
+# --- ownership ----------------------------------------------------------------------------
+
+
+async def test_orders_are_invisible_to_other_users(client_for: ClientFactory) -> None:
+    alice, bob = client_for("alice"), client_for("bob")
+    mine = await create(alice, "alice's latte")
+    theirs = await create(bob, "bob's tea")
+    oid = mine["id"]
+
+    assert (await bob.get(f"/orders/{oid}")).status_code == 404
+    assert (await act(bob, oid, "replace")).status_code == 404
+    assert (await act(bob, oid, "pay")).status_code == 404
+    assert (await act(bob, oid, "cancel")).status_code == 404
+    assert (await bob.delete(f"/orders/{oid}")).status_code == 404
+    assert (await bob.get("/orders")).json() == {"orders": [theirs]}
+    assert (await alice.get("/orders")).json() == {"orders": [mine]}
+    assert (await alice.get(f"/orders/{oid}")).json() == mine
+
+
+async def test_a_missing_order_and_anothers_order_look_the_same(client_for: ClientFactory) -> None:
+    alice, bob = client_for("alice"), client_for("bob")
+    oid = (await create(alice))["id"]
+    missing = "01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f"
+    theirs = await bob.get(f"/orders/{oid}")
+    absent = await bob.get(f"/orders/{missing}")
+    assert theirs.status_code == absent.status_code == 404
+    assert theirs.json()["detail"].replace(oid, "X") == absent.json()["detail"].replace(
+        missing, "X"
+    )

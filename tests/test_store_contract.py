@@ -1,0 +1,199 @@
+"""The store contract: every OrderStore implementation must pass this suite unchanged."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
+from app.service import new_order_id
+from app.store import OrderStore, open_store
+
+pytestmark = pytest.mark.anyio
+
+T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+LATTE = (OrderItem("latte", Size.BIG, 2),)
+
+
+def make_order(owner: str = "alice", status: Status = Status.CREATED, n: int = 0) -> Order:
+    return Order(
+        id=new_order_id(),
+        owner=owner,
+        created=T0 + timedelta(seconds=n),
+        status=status,
+        items=(OrderItem(f"drink {n}", Size.SMALL, n + 1), OrderItem("café ☕", Size.MEDIUM, 1)),
+    )
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[OrderStore]:
+    s = open_store(store_url)
+    await s.open()
+    yield s
+    await s.close()
+
+
+async def test_add_then_get_round_trips_exactly(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+    got = await store.get("alice", order.id)
+    assert got == order
+    assert got is not None
+    assert type(got.items[0].quantity) is int
+    assert got.created.tzinfo is not None
+
+
+async def test_get_is_scoped_to_the_owner(store: OrderStore) -> None:
+    order = make_order("alice")
+    await store.add(order)
+    assert await store.get("bob", order.id) is None
+    assert await store.get("alice", new_order_id()) is None
+
+
+async def test_list_is_newest_first_with_more_flag(store: OrderStore) -> None:
+    orders = [make_order(n=i) for i in range(5)]
+    for o in orders:
+        await store.add(o)
+    await store.add(make_order("bob"))
+    page = await store.list("alice", cancelled=None, limit=3, before=None)
+    assert page.orders == orders[::-1][:3]
+    assert page.more
+    rest = await store.list("alice", cancelled=None, limit=3, before=page.orders[-1].id)
+    assert rest.orders == orders[::-1][3:]
+    assert not rest.more
+
+
+async def test_list_exact_fit_has_no_more(store: OrderStore) -> None:
+    for i in range(3):
+        await store.add(make_order(n=i))
+    page = await store.list("alice", cancelled=None, limit=3, before=None)
+    assert len(page.orders) == 3
+    assert not page.more
+
+
+async def test_list_of_nobody_is_empty(store: OrderStore) -> None:
+    page = await store.list("nobody", cancelled=None, limit=10, before=None)
+    assert page.orders == []
+    assert not page.more
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5])
+async def test_cancelled_filter_fills_pages(store: OrderStore, limit: int) -> None:
+    statuses = [
+        Status.CANCELLED,
+        Status.CREATED,
+        Status.CREATED,
+        Status.CREATED,
+        Status.PAID,
+        Status.CANCELLED,
+        Status.CREATED,
+        Status.CREATED,
+        Status.CANCELLED,
+    ]
+    orders = [make_order(status=s, n=i) for i, s in enumerate(statuses)]
+    for o in orders:
+        await store.add(o)
+    for wanted in (True, False):
+        expected = [o for o in orders[::-1] if (o.status is Status.CANCELLED) is wanted]
+        seen: list[Order] = []
+        before = None
+        while True:
+            page = await store.list("alice", cancelled=wanted, limit=limit, before=before)
+            if page.more:
+                assert len(page.orders) == limit  # never a short page while more exist
+            seen += page.orders
+            if not page.more:
+                break
+            before = page.orders[-1].id
+        assert seen == expected
+
+
+async def test_update_applies_status_and_items_and_bumps_version(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+    paid = await store.update("alice", order.id, allowed_from={Status.CREATED}, status=Status.PAID)
+    assert (paid.status, paid.version, paid.items) == (Status.PAID, 2, order.items)
+    replaced = await store.update("alice", order.id, allowed_from={Status.PAID}, items=LATTE)
+    assert (replaced.status, replaced.version, replaced.items) == (Status.PAID, 3, LATTE)
+    assert await store.get("alice", order.id) == replaced
+
+
+async def test_update_in_a_wrong_status_is_a_conflict_and_changes_nothing(
+    store: OrderStore,
+) -> None:
+    order = make_order(status=Status.CANCELLED)
+    await store.add(order)
+    with pytest.raises(StateConflict) as caught:
+        await store.update("alice", order.id, allowed_from={Status.CREATED}, status=Status.PAID)
+    assert caught.value.current == order
+    assert await store.get("alice", order.id) == order
+
+
+async def test_update_with_a_stale_version_is_a_conflict(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+    await store.update("alice", order.id, allowed_from={Status.CREATED}, items=LATTE)
+    with pytest.raises(StateConflict) as caught:
+        await store.update(
+            "alice", order.id, allowed_from={Status.CREATED}, items=order.items, expected_version=1
+        )
+    assert caught.value.current.version == 2
+    ok = await store.update(
+        "alice", order.id, allowed_from={Status.CREATED}, status=Status.PAID, expected_version=2
+    )
+    assert ok.version == 3
+
+
+async def test_update_of_missing_or_foreign_order_is_not_found(store: OrderStore) -> None:
+    order = make_order("alice")
+    await store.add(order)
+    for owner, oid in (("bob", order.id), ("alice", new_order_id())):
+        with pytest.raises(OrderNotFound):
+            await store.update(owner, oid, allowed_from=set(Status), status=Status.PAID)
+    assert await store.get("alice", order.id) == order
+
+
+async def test_delete_removes_only_the_owners_order(store: OrderStore) -> None:
+    order = make_order("alice")
+    await store.add(order)
+    with pytest.raises(OrderNotFound):
+        await store.delete("bob", order.id)
+    assert await store.get("alice", order.id) == order
+    await store.delete("alice", order.id)
+    assert await store.get("alice", order.id) is None
+    with pytest.raises(OrderNotFound):
+        await store.delete("alice", order.id)
+
+
+async def test_concurrent_conditional_updates_have_one_winner(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+
+    async def pay() -> str:
+        try:
+            await store.update("alice", order.id, allowed_from={Status.CREATED}, status=Status.PAID)
+        except StateConflict:
+            return "conflict"
+        return "won"
+
+    results = await asyncio.gather(*(pay() for _ in range(30)))
+    assert results.count("won") == 1
+    assert results.count("conflict") == 29
+
+
+async def test_concurrent_deletes_have_one_winner(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+
+    async def delete() -> bool:
+        try:
+            await store.delete("alice", order.id)
+        except OrderNotFound:
+            return False
+        return True
+
+    results = await asyncio.gather(*(delete() for _ in range(30)))
+    assert results.count(True) == 1
