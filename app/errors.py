@@ -15,6 +15,7 @@ from app.orders import (
     InvalidCursor,
     InvalidTransition,
     OrderNotFound,
+    PreconditionFailed,
     StoreUnavailable,
 )
 
@@ -23,6 +24,7 @@ logger = logging.getLogger("app.errors")
 DOMAIN_STATUS: dict[type[DomainError], int] = {
     OrderNotFound: 404,
     InvalidTransition: 409,
+    PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
 }

@@ -88,6 +88,12 @@ class InvalidTransition(DomainError):
         self.status = status
 
 
+class PreconditionFailed(DomainError):
+    def __init__(self, order_id: UUID) -> None:
+        super().__init__(f"Order {order_id} does not match If-Match; fetch it again")
+        self.order_id = order_id
+
+
 class InvalidCursor(DomainError):
     def __init__(self) -> None:
         super().__init__("Invalid pagination cursor")

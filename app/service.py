@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeAlias
 from uuid import UUID
 
 from uuid6 import uuid7
@@ -18,6 +19,7 @@ from app.orders import (
     Order,
     OrderItem,
     OrderNotFound,
+    PreconditionFailed,
     StateConflict,
     Status,
 )
@@ -30,6 +32,10 @@ def utc_now() -> datetime:
 
 def new_order_id() -> UUID:
     return UUID(int=uuid7().int)
+
+
+IfMatch: TypeAlias = frozenset[int] | None
+"""Order versions a conditional request accepts; None accepts any (no If-Match, or ``*``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +83,39 @@ class OrdersService:
             raise OrderNotFound(order_id)
         return order
 
-    async def replace(self, owner: str, order_id: UUID, items: Sequence[OrderItem]) -> Order:
-        return await self._apply(owner, order_id, Action.REPLACE, items=tuple(items))
+    async def replace(
+        self,
+        owner: str,
+        order_id: UUID,
+        items: Sequence[OrderItem],
+        *,
+        if_match: IfMatch = None,
+    ) -> Order:
+        return await self._apply(owner, order_id, Action.REPLACE, if_match, items=tuple(items))
 
-    async def pay(self, owner: str, order_id: UUID) -> Order:
-        return await self._apply(owner, order_id, Action.PAY)
+    async def pay(self, owner: str, order_id: UUID, *, if_match: IfMatch = None) -> Order:
+        return await self._apply(owner, order_id, Action.PAY, if_match)
 
-    async def cancel(self, owner: str, order_id: UUID) -> Order:
-        return await self._apply(owner, order_id, Action.CANCEL)
+    async def cancel(self, owner: str, order_id: UUID, *, if_match: IfMatch = None) -> Order:
+        return await self._apply(owner, order_id, Action.CANCEL, if_match)
 
-    async def delete(self, owner: str, order_id: UUID) -> None:
-        await self._store.delete(owner, order_id)
+    async def delete(self, owner: str, order_id: UUID, *, if_match: IfMatch = None) -> None:
+        expected = await self._expected_version(owner, order_id, if_match)
+        try:
+            await self._store.delete(owner, order_id, expected_version=expected)
+        except StateConflict:
+            raise PreconditionFailed(order_id) from None
 
     async def _apply(
         self,
         owner: str,
         order_id: UUID,
         action: Action,
+        if_match: IfMatch,
         *,
         items: tuple[OrderItem, ...] | None = None,
     ) -> Order:
+        expected = await self._expected_version(owner, order_id, if_match)
         try:
             return await self._store.update(
                 owner,
@@ -104,6 +123,25 @@ class OrdersService:
                 allowed_from=ALLOWED_FROM[action],
                 status=RESULTING_STATUS[action],
                 items=items,
+                expected_version=expected,
             )
         except StateConflict as conflict:
+            if expected is not None and conflict.current.version != expected:
+                raise PreconditionFailed(order_id) from None
             raise InvalidTransition(action, conflict.current.status) from None
+
+    async def _expected_version(self, owner: str, order_id: UUID, if_match: IfMatch) -> int | None:
+        """The version a conditional write must find, from the versions If-Match accepts.
+
+        ``None`` (no If-Match, or ``*``) means any version. With one accepted version the
+        store checks it atomically; with several, the current one is read and, when accepted,
+        becomes the condition, so a write in between still fails.
+        """
+        if if_match is None:
+            return None
+        if len(if_match) == 1:
+            return next(iter(if_match))
+        current = await self.get(owner, order_id)
+        if current.version not in if_match:
+            raise PreconditionFailed(order_id)
+        return current.version

@@ -15,10 +15,10 @@ EXPECTED_CODES = {
     ("/orders", "post"): {"201", "413", "422", "503"},
     ("/orders", "get"): {"200", "400", "413", "422", "503"},
     ("/orders/{order_id}", "get"): {"200", "404", "413", "422", "503"},
-    ("/orders/{order_id}", "put"): {"200", "404", "409", "413", "422", "503"},
-    ("/orders/{order_id}", "delete"): {"204", "404", "413", "422", "503"},
-    ("/orders/{order_id}/pay", "post"): {"200", "404", "409", "413", "422", "503"},
-    ("/orders/{order_id}/cancel", "post"): {"200", "404", "409", "413", "422", "503"},
+    ("/orders/{order_id}", "put"): {"200", "404", "409", "412", "413", "422", "503"},
+    ("/orders/{order_id}", "delete"): {"204", "404", "412", "413", "422", "503"},
+    ("/orders/{order_id}/pay", "post"): {"200", "404", "409", "412", "413", "422", "503"},
+    ("/orders/{order_id}/cancel", "post"): {"200", "404", "409", "412", "413", "422", "503"},
 }
 
 
@@ -71,3 +71,33 @@ async def test_created_response_documents_location(spec: dict[str, Any]) -> None
 async def test_listing_documents_the_link_header(spec: dict[str, Any]) -> None:
     listed = spec["paths"]["/orders"]["get"]["responses"]["200"]
     assert "Link" in listed.get("headers", {})
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/orders", "post", "201"),
+        ("/orders/{order_id}", "get", "200"),
+        ("/orders/{order_id}", "put", "200"),
+        ("/orders/{order_id}/pay", "post", "200"),
+        ("/orders/{order_id}/cancel", "post", "200"),
+    ],
+)
+async def test_etag_is_documented(
+    spec: dict[str, Any], path: str, method: str, status: str
+) -> None:
+    assert "ETag" in spec["paths"][path][method]["responses"][status]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/orders/{order_id}", "put"),
+        ("/orders/{order_id}", "delete"),
+        ("/orders/{order_id}/pay", "post"),
+        ("/orders/{order_id}/cancel", "post"),
+    ],
+)
+async def test_if_match_is_documented(spec: dict[str, Any], path: str, method: str) -> None:
+    params = spec["paths"][path][method]["parameters"]
+    assert any(p["in"] == "header" and p["name"] == "If-Match" for p in params)

@@ -197,3 +197,17 @@ async def test_concurrent_deletes_have_one_winner(store: OrderStore) -> None:
 
     results = await asyncio.gather(*(delete() for _ in range(30)))
     assert results.count(True) == 1
+
+
+async def test_delete_with_a_stale_version_is_a_conflict(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+    await store.update("alice", order.id, allowed_from={Status.CREATED}, items=LATTE)
+    with pytest.raises(StateConflict) as caught:
+        await store.delete("alice", order.id, expected_version=1)
+    assert caught.value.current.version == 2
+    assert await store.get("alice", order.id) is not None
+    await store.delete("alice", order.id, expected_version=2)
+    assert await store.get("alice", order.id) is None
+    with pytest.raises(OrderNotFound):
+        await store.delete("alice", order.id, expected_version=2)

@@ -8,7 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.deps import Service
+from app.etag import IfMatchVersions, etag
 from app.identity import Owner
+from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
 
 router = APIRouter(prefix="/orders", tags=["orders"])
@@ -20,11 +22,13 @@ ERROR_DESCRIPTIONS = {
     400: "Invalid pagination cursor",
     404: "No such order for this caller",
     409: "The order's status does not allow this",
+    412: "If-Match names none of the order's current ETag",
     413: "Request body too large",
     422: "Invalid request",
     503: "Store temporarily unavailable; retry after Retry-After seconds",
 }
 COMMON_ERRORS = (413, 422, 503)
+ETAG = {"ETag": "The order's entity tag, for If-Match"}
 
 
 def _responses(
@@ -48,7 +52,7 @@ def _responses(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=_responses(success=201, headers={"Location": "URL of the new order"}),
+    responses=_responses(success=201, headers={"Location": "URL of the new order", **ETAG}),
     response_description="The new order",
 )
 async def create_order(
@@ -57,7 +61,7 @@ async def create_order(
     """Place an order."""
     order = await service.create(owner, body.items())
     response.headers["Location"] = request.url_for("get_order", order_id=order.id).path
-    return GetOrderSchema.from_domain(order)
+    return _shaped(order, response)
 
 
 @router.get(
@@ -81,39 +85,59 @@ async def list_orders(
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 
-@router.get("/{order_id}", responses=_responses(404))
-async def get_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
-    """One order."""
-    return GetOrderSchema.from_domain(await service.get(owner, order_id))
+@router.get("/{order_id}", responses=_responses(404, headers=ETAG))
+async def get_order(
+    order_id: UUID, owner: Owner, service: Service, response: Response
+) -> GetOrderSchema:
+    """One order; its ``ETag`` makes later writes conditional (``If-Match``)."""
+    return _shaped(await service.get(owner, order_id), response)
 
 
-@router.put("/{order_id}", responses=_responses(404, 409))
+@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG))
 async def replace_order(
-    order_id: UUID, body: CreateOrderSchema, owner: Owner, service: Service
+    order_id: UUID,
+    body: CreateOrderSchema,
+    owner: Owner,
+    service: Service,
+    if_match: IfMatchVersions,
+    response: Response,
 ) -> GetOrderSchema:
     """Replace the items of an order that is still ``created``."""
-    return GetOrderSchema.from_domain(await service.replace(owner, order_id, body.items()))
+    order = await service.replace(owner, order_id, body.items(), if_match=if_match)
+    return _shaped(order, response)
 
 
 @router.delete(
     "/{order_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=_responses(404),
+    responses=_responses(404, 412),
 )
-async def delete_order(order_id: UUID, owner: Owner, service: Service) -> Response:
+async def delete_order(
+    order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions
+) -> Response:
     """Delete an order."""
-    await service.delete(owner, order_id)
+    await service.delete(owner, order_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{order_id}/pay", responses=_responses(404, 409))
-async def pay_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
+@router.post("/{order_id}/pay", responses=_responses(404, 409, 412, headers=ETAG))
+async def pay_order(
+    order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
+) -> GetOrderSchema:
     """Pay an order that is ``created``."""
-    return GetOrderSchema.from_domain(await service.pay(owner, order_id))
+    return _shaped(await service.pay(owner, order_id, if_match=if_match), response)
 
 
-@router.post("/{order_id}/cancel", responses=_responses(404, 409))
-async def cancel_order(order_id: UUID, owner: Owner, service: Service) -> GetOrderSchema:
+@router.post("/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG))
+async def cancel_order(
+    order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
+) -> GetOrderSchema:
     """Cancel an order that is ``created`` or ``paid``."""
-    return GetOrderSchema.from_domain(await service.cancel(owner, order_id))
+    return _shaped(await service.cancel(owner, order_id, if_match=if_match), response)
+
+
+def _shaped(order: Order, response: Response) -> GetOrderSchema:
+    """The order as the contract shows it; its version travels in the ETag header."""
+    response.headers["ETag"] = etag(order)
+    return GetOrderSchema.from_domain(order)

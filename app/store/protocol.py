@@ -52,8 +52,14 @@ class OrderStore(Protocol):
     ) -> Order:
         """Set the status and/or items conditionally, bump the version, return the new order."""
 
-    async def delete(self, owner: str, order_id: UUID) -> None:
-        """Delete the owner's order; raises ``OrderNotFound`` when there is none to delete."""
+    async def delete(
+        self, owner: str, order_id: UUID, *, expected_version: int | None = None
+    ) -> None:
+        """Delete the owner's order (at ``expected_version`` when given).
+
+        Raises ``OrderNotFound`` when there is none to delete, ``StateConflict`` when the
+        order is at another version.
+        """
 
 
 def open_store(url: str) -> OrderStore:

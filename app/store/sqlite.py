@@ -179,10 +179,19 @@ class SQLiteStore:
             raise OrderNotFound(order_id)
         raise StateConflict(current)
 
-    async def delete(self, owner: str, order_id: UUID) -> None:
-        async with self.conn.execute(
-            "DELETE FROM orders WHERE owner = ? AND id = ? RETURNING id", (owner, str(order_id))
-        ) as cur:
+    async def delete(
+        self, owner: str, order_id: UUID, *, expected_version: int | None = None
+    ) -> None:
+        sql = "DELETE FROM orders WHERE owner = ? AND id = ?"
+        params: list[object] = [owner, str(order_id)]
+        if expected_version is not None:
+            sql += " AND version = ?"
+            params.append(expected_version)
+        async with self.conn.execute(f"{sql} RETURNING id", params) as cur:
             row = await cur.fetchone()
-        if row is None:
+        if row is not None:
+            return
+        current = await self.get(owner, order_id)
+        if current is None:
             raise OrderNotFound(order_id)
+        raise StateConflict(current)
