@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
@@ -23,16 +23,50 @@ class Settings(BaseSettings):
         default=DEFAULT_STORE_URL,
         description="Where orders live: sqlite:///<path> (relative) or sqlite:////<abs path>.",
     )
-    identity_mode: Literal["dev"] = Field(
-        default="dev", description="Who the caller is: dev = one fixed development identity."
+    identity_mode: Literal["dev", "jwt"] = Field(
+        default="dev",
+        description="Who the caller is: dev = one fixed development identity; "
+        "jwt = a verified bearer token's sub.",
     )
     dev_owner: str = Field(
         default="dev-user", min_length=1, description="The owner used by identity_mode=dev."
+    )
+    stage: str = Field(
+        default="dev", description="Deployment stage; dev identity is refused when it is prod."
+    )
+    jwt_issuer: str | None = Field(
+        default=None, description="identity_mode=jwt: the OIDC issuer (iss) tokens must carry."
+    )
+    jwt_audience: str | None = Field(
+        default=None,
+        description="identity_mode=jwt: accepted audiences (aud, or Cognito's client_id), "
+        "comma-separated.",
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None,
+        description="identity_mode=jwt: the issuer's JWKS URL (default: OpenID discovery).",
+    )
+    aws_lambda_function_name: str | None = Field(
+        default=None, description="Set by AWS Lambda; dev identity is refused there."
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body accepted (413)."
     )
     log_level: str = Field(default="INFO", description="Level of the app's loggers.")
+
+    @model_validator(mode="after")
+    def _identity_is_safe(self) -> Self:
+        if self.identity_mode == "dev":
+            if self.aws_lambda_function_name:
+                raise ValueError("identity_mode=dev is refused inside AWS Lambda")
+            if self.stage.lower() in {"prod", "production"}:
+                raise ValueError("identity_mode=dev is refused for a production stage")
+        if self.identity_mode == "jwt" and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError("identity_mode=jwt needs jwt_issuer and jwt_audience")
+        return self
+
+    def audiences(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in (self.jwt_audience or "").split(",") if a.strip())
 
 
 def env_name(field: str) -> str:

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from app.auth.errors import JWKSUnavailable
+from app.identity import NotAuthenticated
 from app.orders import (
     DomainError,
     InvalidCursor,
@@ -28,6 +30,16 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidCursor: 400,
     StoreUnavailable: 503,
 }
+
+
+async def not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotAuthenticated)  # noqa: S101
+    return _error(401, exc.detail, {"WWW-Authenticate": exc.challenge})
+
+
+async def identity_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("identity provider unavailable: %s", exc)
+    return _error(503, "Identity provider unavailable; retry later", {"Retry-After": "5"})
 
 
 def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -86,6 +98,8 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(NotAuthenticated, not_authenticated)
+    app.add_exception_handler(JWKSUnavailable, identity_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected_error)

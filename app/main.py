@@ -4,21 +4,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
 from app.config import Settings
 from app.errors import register_error_handlers
-from app.identity import DevIdentity, IdentityProvider
+from app.identity import DevIdentity, IdentityProvider, JwtIdentity
 from app.limits import BodyLimitMiddleware
 from app.routes import greeting, orders
 from app.service import OrdersService
 from app.store import OrderStore, open_store
 
 
+@runtime_checkable
+class SupportsAclose(Protocol):
+    async def aclose(self) -> None: ...
+
+
 def build_identity(settings: Settings) -> IdentityProvider:
     """The identity provider the settings name (one seam for every mode)."""
+    if settings.identity_mode == "jwt":
+        from app.auth.jwks import jwks_cache_for
+        from app.auth.verifier import JWTVerifier
+
+        assert settings.jwt_issuer is not None  # noqa: S101 - Settings validated it
+        keys = jwks_cache_for(settings.jwt_issuer, settings.jwt_jwks_url)
+        verifier = JWTVerifier(
+            issuer=settings.jwt_issuer, audiences=settings.audiences(), keys=keys
+        )
+        return JwtIdentity(verifier)
     identity = DevIdentity(settings.dev_owner)
     identity.announce()
     return identity
@@ -34,14 +50,16 @@ def create_app(
     settings = settings or Settings()
     logging.getLogger("app").setLevel(settings.log_level.upper())
     store = store if store is not None else open_store(settings.store_url)
+    identity = identity if identity is not None else build_identity(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await store.open()
-        try:
+        async with AsyncExitStack() as resources:
+            await store.open()
+            resources.push_async_callback(store.close)
+            if isinstance(identity, SupportsAclose):
+                resources.push_async_callback(identity.aclose)
             yield
-        finally:
-            await store.close()
 
     app = FastAPI(
         title="CoffeeMesh Orders API",
@@ -52,7 +70,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.service = OrdersService(store)
-    app.state.identity = identity if identity is not None else build_identity(settings)
+    app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     register_error_handlers(app)
     app.include_router(greeting.router)

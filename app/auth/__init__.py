@@ -1,0 +1,1 @@
+"""Bearer-token authentication: verifying JWTs against an OIDC issuer's published keys."""

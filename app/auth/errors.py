@@ -1,0 +1,11 @@
+"""Authentication errors, importable without the JWT and HTTP libraries."""
+
+from __future__ import annotations
+
+
+class InvalidToken(Exception):
+    """The token is not acceptable. The message is for logs, never for the client."""
+
+
+class JWKSUnavailable(Exception):
+    """The issuer's keys could not be fetched (network, status or format)."""

@@ -1,0 +1,92 @@
+"""Verifying a bearer JWT: signature, algorithm allow-list, issuer, audience, times, subject."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from app.auth.errors import InvalidToken
+from app.auth.jwks import JWKSCache
+
+# Asymmetric algorithms only: "none" and the HMAC family can never be accepted, so a public
+# key can never be used as an HMAC secret (the RS/HS confusion attack).
+ALLOWED_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+)
+DEFAULT_LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    subject: str
+    claims: Mapping[str, Any]
+
+
+class JWTVerifier:
+    """Checks tokens the way API Gateway's JWT authorizer does, plus an algorithm allow-list.
+
+    The audience matches the ``aud`` claim (ID tokens, most OIDC access tokens) or, when a
+    token has no ``aud``, its ``client_id`` claim (Cognito access tokens).
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audiences: frozenset[str],
+        keys: JWKSCache,
+        leeway: float = DEFAULT_LEEWAY_SECONDS,
+    ) -> None:
+        if not audiences:
+            raise ValueError("at least one audience is required")
+        self.issuer = issuer
+        self.audiences = audiences
+        self.keys = keys
+        self.leeway = leeway
+
+    async def verify(self, token: str) -> VerifiedToken:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"malformed token: {exc}") from exc
+        alg, kid = header.get("alg"), header.get("kid")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"algorithm {alg!r} is not allowed")
+        if not isinstance(kid, str):
+            raise InvalidToken("token has no kid")
+        key = await self.keys.key(kid)
+        if key is None:
+            raise InvalidToken(f"unknown kid {kid!r}")
+        if key.algorithm_name != alg:
+            raise InvalidToken(f"key {kid!r} is for {key.algorithm_name}, token says {alg}")
+        try:
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=[alg],
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "sub"], "verify_aud": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        self._check_audience(claims)
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise InvalidToken("sub must be a non-empty string")
+        return VerifiedToken(subject=subject, claims=claims)
+
+    def _check_audience(self, claims: Mapping[str, Any]) -> None:
+        if "aud" in claims:
+            aud = claims["aud"]
+            presented = (
+                {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
+            )
+        else:
+            client_id = claims.get("client_id")
+            presented = {client_id} if isinstance(client_id, str) else set()
+        if not presented & self.audiences:
+            raise InvalidToken("audience does not match")
