@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.auth.errors import JWKSUnavailable
+from app.idempotency import IdempotencyKeyReused, RequestInFlight
 from app.identity import NotAuthenticated
 from app.orders import (
     DomainError,
@@ -24,6 +25,8 @@ from app.orders import (
 logger = logging.getLogger("app.errors")
 
 DOMAIN_STATUS: dict[type[DomainError], int] = {
+    IdempotencyKeyReused: 422,
+    RequestInFlight: 409,
     OrderNotFound: 404,
     InvalidTransition: 409,
     PreconditionFailed: 412,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TypeAlias
 from uuid import UUID
@@ -11,6 +12,15 @@ from uuid import UUID
 from uuid6 import uuid7
 
 from app.cursor import decode_cursor, encode_cursor
+from app.idempotency import (
+    LEASE,
+    RETENTION,
+    ClaimLost,
+    Completion,
+    IdempotencyKeyReused,
+    RequestInFlight,
+    fingerprint,
+)
 from app.orders import (
     ALLOWED_FROM,
     RESULTING_STATUS,
@@ -39,6 +49,14 @@ IfMatch: TypeAlias = frozenset[int] | None
 
 
 @dataclass(frozen=True, slots=True)
+class Outcome:
+    """The order an operation produced; ``replayed`` when an Idempotency-Key answered it."""
+
+    order: Order
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Listing:
     orders: list[Order]
     next_cursor: str | None
@@ -58,16 +76,26 @@ class OrdersService:
         self._clock = clock
         self._new_id = new_id
 
-    async def create(self, owner: str, items: Sequence[OrderItem]) -> Order:
-        order = Order(
-            id=self._new_id(),
-            owner=owner,
-            created=self._clock(),
-            status=Status.CREATED,
-            items=tuple(items),
-        )
-        await self._store.add(order)
-        return order
+    async def create(
+        self, owner: str, items: Sequence[OrderItem], *, idempotency_key: str | None = None
+    ) -> Outcome:
+        items = tuple(items)
+
+        async def place(completes: Completion | None) -> Order:
+            order = Order(
+                id=self._new_id(),
+                owner=owner,
+                created=self._clock(),
+                status=Status.CREATED,
+                items=items,
+            )
+            await self._store.add(order, completes=completes)
+            return order
+
+        if idempotency_key is None:
+            return Outcome(await place(None))
+        digest = fingerprint("create", items=[asdict(i) for i in items])
+        return await self._idempotently(owner, idempotency_key, digest, place)
 
     async def list(
         self, owner: str, *, cancelled: bool | None, limit: int, cursor: str | None
@@ -93,8 +121,22 @@ class OrdersService:
     ) -> Order:
         return await self._apply(owner, order_id, Action.REPLACE, if_match, items=tuple(items))
 
-    async def pay(self, owner: str, order_id: UUID, *, if_match: IfMatch = None) -> Order:
-        return await self._apply(owner, order_id, Action.PAY, if_match)
+    async def pay(
+        self,
+        owner: str,
+        order_id: UUID,
+        *,
+        if_match: IfMatch = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        async def pay(completes: Completion | None) -> Order:
+            return await self._apply(owner, order_id, Action.PAY, if_match, completes=completes)
+
+        if idempotency_key is None:
+            return Outcome(await pay(None))
+        accepted = None if if_match is None else sorted(if_match)
+        digest = fingerprint("pay", order_id=order_id, if_match=accepted)
+        return await self._idempotently(owner, idempotency_key, digest, pay)
 
     async def cancel(self, owner: str, order_id: UUID, *, if_match: IfMatch = None) -> Order:
         return await self._apply(owner, order_id, Action.CANCEL, if_match)
@@ -114,6 +156,7 @@ class OrdersService:
         if_match: IfMatch,
         *,
         items: tuple[OrderItem, ...] | None = None,
+        completes: Completion | None = None,
     ) -> Order:
         expected = await self._expected_version(owner, order_id, if_match)
         try:
@@ -124,11 +167,42 @@ class OrdersService:
                 status=RESULTING_STATUS[action],
                 items=items,
                 expected_version=expected,
+                completes=completes,
             )
         except StateConflict as conflict:
             if expected is not None and conflict.current.version != expected:
                 raise PreconditionFailed(order_id) from None
             raise InvalidTransition(action, conflict.current.status) from None
+
+    async def _idempotently(
+        self,
+        owner: str,
+        key: str,
+        digest: str,
+        operation: Callable[[Completion | None], Awaitable[Order]],
+    ) -> Outcome:
+        """Run ``operation`` once per (owner, key); replay its order to every retry."""
+        now = self._clock()
+        existing = await self._store.claim_idempotency(
+            owner, key, digest, now=now, lease_until=now + LEASE
+        )
+        if existing is not None:
+            if existing.fingerprint != digest:
+                raise IdempotencyKeyReused
+            if existing.result is None:
+                raise RequestInFlight
+            return Outcome(existing.result, replayed=True)
+        completes = Completion(key=key, fingerprint=digest, expires_at=now + RETENTION)
+        try:
+            return Outcome(await operation(completes))
+        except ClaimLost:
+            raise RequestInFlight from None
+        except BaseException:
+            # Whatever failed wrote nothing: free the key so a retry runs the operation again
+            # (if even that fails, the claim's short lease frees it).
+            with contextlib.suppress(Exception):
+                await self._store.release_idempotency(owner, key, digest)
+            raise
 
     async def _expected_version(self, owner: str, order_id: UUID, if_match: IfMatch) -> int | None:
         """The version a conditional write must find, from the versions If-Match accepts.

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.idempotency import ClaimLost, Completion
 from app.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
 from app.service import new_order_id
 from app.store import OrderStore, open_store
@@ -211,3 +212,103 @@ async def test_delete_with_a_stale_version_is_a_conflict(store: OrderStore) -> N
     assert await store.get("alice", order.id) is None
     with pytest.raises(OrderNotFound):
         await store.delete("alice", order.id, expected_version=2)
+
+
+# --- idempotency records --------------------------------------------------------------------
+
+LEASE = timedelta(seconds=60)
+DAY = timedelta(hours=24)
+
+
+def completion(key: str, fp: str, now: datetime = T0) -> Completion:
+    return Completion(key=key, fingerprint=fp, expires_at=now + DAY)
+
+
+async def test_claim_then_complete_with_add_is_one_write(store: OrderStore) -> None:
+    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE) is None
+    in_flight = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    assert in_flight is not None
+    assert (in_flight.fingerprint, in_flight.in_flight) == ("fp", True)
+    order = make_order()
+    await store.add(order, completes=completion("k", "fp"))
+    done = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    assert done is not None
+    assert done.result == order
+    assert await store.get("alice", order.id) == order
+
+
+async def test_complete_with_update_records_the_updated_order(store: OrderStore) -> None:
+    order = make_order()
+    await store.add(order)
+    await store.claim_idempotency("alice", "pay", "fp", now=T0, lease_until=T0 + LEASE)
+    paid = await store.update(
+        "alice",
+        order.id,
+        allowed_from={Status.CREATED},
+        status=Status.PAID,
+        completes=completion("pay", "fp"),
+    )
+    record = await store.claim_idempotency("alice", "pay", "fp", now=T0, lease_until=T0 + LEASE)
+    assert record is not None
+    assert record.result == paid
+
+
+async def test_keys_are_per_owner(store: OrderStore) -> None:
+    assert await store.claim_idempotency("alice", "k", "a", now=T0, lease_until=T0 + LEASE) is None
+    assert await store.claim_idempotency("bob", "k", "b", now=T0, lease_until=T0 + LEASE) is None
+
+
+async def test_release_frees_only_an_in_flight_claim(store: OrderStore) -> None:
+    await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    await store.release_idempotency("alice", "k", "other-fp")
+    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    await store.release_idempotency("alice", "k", "fp")
+    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE) is None
+    await store.add(make_order(), completes=completion("k", "fp"))
+    await store.release_idempotency("alice", "k", "fp")
+    kept = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    assert kept is not None
+    assert not kept.in_flight
+
+
+async def test_expired_records_and_abandoned_leases_can_be_claimed_again(
+    store: OrderStore,
+) -> None:
+    await store.claim_idempotency("alice", "lease", "fp", now=T0, lease_until=T0 + LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert (
+        await store.claim_idempotency("alice", "lease", "fp2", now=later, lease_until=later + LEASE)
+        is None
+    )
+    await store.claim_idempotency("alice", "done", "fp", now=T0, lease_until=T0 + LEASE)
+    await store.add(make_order(), completes=completion("done", "fp"))
+    within = T0 + DAY - timedelta(seconds=1)
+    assert await store.claim_idempotency(
+        "alice", "done", "fp", now=within, lease_until=within + LEASE
+    )
+    after = T0 + DAY + timedelta(seconds=1)
+    assert (
+        await store.claim_idempotency("alice", "done", "fp", now=after, lease_until=after + LEASE)
+        is None
+    )
+
+
+async def test_a_lost_claim_writes_nothing(store: OrderStore) -> None:
+    await store.claim_idempotency("alice", "k", "mine", now=T0, lease_until=T0 + LEASE)
+    later = T0 + LEASE + timedelta(seconds=1)
+    await store.claim_idempotency("alice", "k", "theirs", now=later, lease_until=later + LEASE)
+    order = make_order()
+    with pytest.raises(ClaimLost):
+        await store.add(order, completes=completion("k", "mine"))
+    assert await store.get("alice", order.id) is None
+    existing = make_order()
+    await store.add(existing)
+    with pytest.raises(ClaimLost):
+        await store.update(
+            "alice",
+            existing.id,
+            allowed_from={Status.CREATED},
+            status=Status.PAID,
+            completes=completion("k", "mine"),
+        )
+    assert await store.get("alice", existing.id) == existing

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from app.deps import Service
 from app.etag import IfMatchVersions, etag
+from app.idempotency import MAX_KEY_LENGTH
 from app.identity import Owner
 from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
+from app.service import Outcome
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 
@@ -21,7 +23,7 @@ MAX_PAGE = 100
 ERROR_DESCRIPTIONS = {
     400: "Invalid pagination cursor",
     404: "No such order for this caller",
-    409: "The order's status does not allow this",
+    409: "The order's status does not allow this, or its Idempotency-Key is in flight",
     412: "If-Match names none of the order's current ETag",
     413: "Request body too large",
     422: "Invalid request",
@@ -29,6 +31,21 @@ ERROR_DESCRIPTIONS = {
 }
 COMMON_ERRORS = (413, 422, 503)
 ETAG = {"ETag": "The order's entity tag, for If-Match"}
+REPLAYED_HEADER = "Idempotent-Replayed"
+REPLAYED = {REPLAYED_HEADER: "true when this is the stored answer to an earlier request"}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Makes the request safe to retry: the same key and body return the first "
+        "answer for 24 h; the same key with another body is 422; while the first is in flight, "
+        "409.",
+    ),
+]
 
 
 def _responses(
@@ -52,16 +69,23 @@ def _responses(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=_responses(success=201, headers={"Location": "URL of the new order", **ETAG}),
+    responses=_responses(
+        409, success=201, headers={"Location": "URL of the new order", **ETAG, **REPLAYED}
+    ),
     response_description="The new order",
 )
 async def create_order(
-    body: CreateOrderSchema, owner: Owner, service: Service, request: Request, response: Response
+    body: CreateOrderSchema,
+    owner: Owner,
+    service: Service,
+    request: Request,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> GetOrderSchema:
-    """Place an order."""
-    order = await service.create(owner, body.items())
-    response.headers["Location"] = request.url_for("get_order", order_id=order.id).path
-    return _shaped(order, response)
+    """Place an order. With an ``Idempotency-Key``, retries return the first answer."""
+    outcome = await service.create(owner, body.items(), idempotency_key=idempotency_key)
+    response.headers["Location"] = request.url_for("get_order", order_id=outcome.order.id).path
+    return _shaped(outcome, response)
 
 
 @router.get(
@@ -121,12 +145,18 @@ async def delete_order(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{order_id}/pay", responses=_responses(404, 409, 412, headers=ETAG))
+@router.post("/{order_id}/pay", responses=_responses(404, 409, 412, headers={**ETAG, **REPLAYED}))
 async def pay_order(
-    order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
+    order_id: UUID,
+    owner: Owner,
+    service: Service,
+    if_match: IfMatchVersions,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> GetOrderSchema:
-    """Pay an order that is ``created``."""
-    return _shaped(await service.pay(owner, order_id, if_match=if_match), response)
+    """Pay an order that is ``created``. With an ``Idempotency-Key``, retries replay."""
+    outcome = await service.pay(owner, order_id, if_match=if_match, idempotency_key=idempotency_key)
+    return _shaped(outcome, response)
 
 
 @router.post("/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG))
@@ -137,7 +167,10 @@ async def cancel_order(
     return _shaped(await service.cancel(owner, order_id, if_match=if_match), response)
 
 
-def _shaped(order: Order, response: Response) -> GetOrderSchema:
+def _shaped(result: Order | Outcome, response: Response) -> GetOrderSchema:
     """The order as the contract shows it; its version travels in the ETag header."""
+    order = result.order if isinstance(result, Outcome) else result
+    if isinstance(result, Outcome) and result.replayed:
+        response.headers[REPLAYED_HEADER] = "true"
     response.headers["ETag"] = etag(order)
     return GetOrderSchema.from_domain(order)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from app.idempotency import Completion, IdempotencyRecord
 from app.orders import Order, OrderItem, Page, Status
 
 
@@ -25,8 +27,12 @@ class OrderStore(Protocol):
     async def close(self) -> None:
         """Release connections. Called once at shutdown."""
 
-    async def add(self, order: Order) -> None:
-        """Insert a new order (its id is new: time-ordered UUIDv7)."""
+    async def add(self, order: Order, *, completes: Completion | None = None) -> None:
+        """Insert a new order (its id is new: time-ordered UUIDv7).
+
+        With ``completes``, the claimed idempotency key is completed with this order in the
+        same atomic write (``ClaimLost`` and nothing written if the claim is no longer held).
+        """
 
     async def get(self, owner: str, order_id: UUID) -> Order | None:
         """The owner's order, or None when missing or another owner's."""
@@ -49,8 +55,12 @@ class OrderStore(Protocol):
         status: Status | None = None,
         items: tuple[OrderItem, ...] | None = None,
         expected_version: int | None = None,
+        completes: Completion | None = None,
     ) -> Order:
-        """Set the status and/or items conditionally, bump the version, return the new order."""
+        """Set the status and/or items conditionally, bump the version, return the new order.
+
+        ``completes`` works as for ``add``: the key is completed atomically with the update.
+        """
 
     async def delete(
         self, owner: str, order_id: UUID, *, expected_version: int | None = None
@@ -60,6 +70,15 @@ class OrderStore(Protocol):
         Raises ``OrderNotFound`` when there is none to delete, ``StateConflict`` when the
         order is at another version.
         """
+
+    async def claim_idempotency(
+        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        """Claim ``key`` for a request, atomically. None: claimed (new, or the old record had
+        expired). Otherwise the live record, in flight or done, that holds the key."""
+
+    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
+        """Drop an in-flight claim (never a completed record) so the key can be used again."""
 
 
 def open_store(url: str) -> OrderStore:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Collection, Iterable
-from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,11 +14,13 @@ from uuid import UUID
 
 import aiosqlite
 
+from app.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.orders import Order, OrderItem, OrderNotFound, Page, Size, StateConflict, Status
 
 BUSY_TIMEOUT_MS = 10_000
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS orders (
     owner   TEXT    NOT NULL,
     id      TEXT    NOT NULL,  -- canonical UUIDv7: text order is creation order
@@ -26,7 +30,18 @@ CREATE TABLE IF NOT EXISTS orders (
     version INTEGER NOT NULL,
     PRIMARY KEY (owner, id)
 ) WITHOUT ROWID
-"""
+""",
+    """
+CREATE TABLE IF NOT EXISTS idempotency (
+    owner       TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    result      TEXT,           -- JSON order row once done; NULL while in flight
+    expires_at  REAL NOT NULL,  -- epoch seconds: a lease while in flight, then 24 h
+    PRIMARY KEY (owner, key)
+) WITHOUT ROWID
+""",
+)
 
 COLUMNS = "id, owner, created, status, items, version"
 
@@ -42,6 +57,17 @@ def _dump_items(items: Iterable[OrderItem]) -> str:
         [{"product": i.product, "size": i.size.value, "quantity": i.quantity} for i in items],
         separators=(",", ":"),
         ensure_ascii=False,
+    )
+
+
+def _order_row(order: Order) -> tuple[str, str, str, str, str, int]:
+    return (
+        str(order.id),
+        order.owner,
+        order.created.isoformat(),
+        order.status.value,
+        _dump_items(order.items),
+        order.version,
     )
 
 
@@ -81,6 +107,9 @@ class SQLiteStore:
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
+        # Statements are atomic on their own; the lock keeps other statements out of the
+        # few multi-statement transactions (an order write plus its idempotency record).
+        self._lock = asyncio.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteStore:
@@ -101,7 +130,8 @@ class SQLiteStore:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.execute(SCHEMA)
+        for statement in SCHEMA:
+            await conn.execute(statement)
         self._conn = conn
 
     async def close(self) -> None:
@@ -109,18 +139,12 @@ class SQLiteStore:
             await self._conn.close()
             self._conn = None
 
-    async def add(self, order: Order) -> None:
-        await self.conn.execute(
-            f"INSERT INTO orders ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                str(order.id),
-                order.owner,
-                order.created.isoformat(),
-                order.status.value,
-                _dump_items(order.items),
-                order.version,
-            ),
-        )
+    async def add(self, order: Order, *, completes: Completion | None = None) -> None:
+        async with self._writing(order.owner, completes) as complete:
+            await self.conn.execute(
+                f"INSERT INTO orders ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", _order_row(order)
+            )
+            await complete(order)
 
     async def get(self, owner: str, order_id: UUID) -> Order | None:
         async with self.conn.execute(
@@ -153,6 +177,7 @@ class SQLiteStore:
         status: Status | None = None,
         items: tuple[OrderItem, ...] | None = None,
         expected_version: int | None = None,
+        completes: Completion | None = None,
     ) -> Order:
         allowed = sorted(s.value for s in allowed_from)
         sql = (
@@ -170,10 +195,13 @@ class SQLiteStore:
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        async with self.conn.execute(f"{sql} RETURNING {COLUMNS}", params) as cur:
-            row = await cur.fetchone()
-        if row is not None:
-            return _row_to_order(row)
+        async with self._writing(owner, completes) as complete:
+            async with self.conn.execute(f"{sql} RETURNING {COLUMNS}", params) as cur:
+                row = await cur.fetchone()
+            if row is not None:
+                updated = _row_to_order(row)
+                await complete(updated)
+                return updated
         current = await self.get(owner, order_id)
         if current is None:
             raise OrderNotFound(order_id)
@@ -187,7 +215,7 @@ class SQLiteStore:
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        async with self.conn.execute(f"{sql} RETURNING id", params) as cur:
+        async with self._lock, self.conn.execute(f"{sql} RETURNING id", params) as cur:
             row = await cur.fetchone()
         if row is not None:
             return
@@ -195,3 +223,78 @@ class SQLiteStore:
         if current is None:
             raise OrderNotFound(order_id)
         raise StateConflict(current)
+
+    async def claim_idempotency(
+        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        claim = (
+            "INSERT INTO idempotency (owner, key, fingerprint, result, expires_at)"
+            " VALUES (?, ?, ?, NULL, ?) ON CONFLICT (owner, key) DO UPDATE SET"
+            " fingerprint = excluded.fingerprint, result = NULL, expires_at = excluded.expires_at"
+            " WHERE idempotency.expires_at <= ? RETURNING key"
+        )
+        params = (owner, key, fingerprint, lease_until.timestamp(), now.timestamp())
+        async with self._lock:
+            async with self.conn.execute(claim, params) as cur:
+                claimed = await cur.fetchone()
+            if claimed is not None:
+                return None
+            async with self.conn.execute(
+                "SELECT fingerprint, result, expires_at FROM idempotency"
+                " WHERE owner = ? AND key = ?",
+                (owner, key),
+            ) as cur:
+                row = await cur.fetchone()
+        if row is None:  # released in between: claim again
+            return await self.claim_idempotency(
+                owner, key, fingerprint, now=now, lease_until=lease_until
+            )
+        return IdempotencyRecord(
+            key=key,
+            fingerprint=row[0],
+            result=None if row[1] is None else _row_to_order(json.loads(row[1])),
+            expires_at=datetime.fromtimestamp(row[2], UTC),
+        )
+
+    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
+        async with self._lock:
+            await self.conn.execute(
+                "DELETE FROM idempotency WHERE owner = ? AND key = ? AND fingerprint = ?"
+                " AND result IS NULL",
+                (owner, key, fingerprint),
+            )
+
+    @asynccontextmanager
+    async def _writing(
+        self, owner: str, completes: Completion | None
+    ) -> AsyncIterator[Callable[[Order], Awaitable[None]]]:
+        """A write, alone or, with ``completes``, in one transaction with the key's record."""
+
+        async def complete(result: Order) -> None:
+            if completes is None:
+                return
+            cur = await self.conn.execute(
+                "UPDATE idempotency SET result = ?, expires_at = ? WHERE owner = ? AND key = ?"
+                " AND fingerprint = ? AND result IS NULL",
+                (
+                    json.dumps(_order_row(result)),
+                    completes.expires_at.timestamp(),
+                    owner,
+                    completes.key,
+                    completes.fingerprint,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise ClaimLost
+
+        async with self._lock:
+            if completes is None:
+                yield complete
+                return
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield complete
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")

@@ -1,0 +1,32 @@
+"""Fake stores for fault and timing scenarios: a real store behind a controllable front."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.idempotency import Completion
+from app.orders import Order, StoreUnavailable
+from app.store import OrderStore
+
+
+class ControlledStore:
+    """Delegates to a real store; ``add`` can be made to fail or to wait for a signal."""
+
+    def __init__(self, inner: OrderStore) -> None:
+        self.inner = inner
+        self.fail_next_adds = 0
+        self.hold_adds: asyncio.Event | None = None
+        self.add_started = asyncio.Event()
+
+    async def add(self, order: Order, *, completes: Completion | None = None) -> None:
+        self.add_started.set()
+        if self.hold_adds is not None:
+            await self.hold_adds.wait()
+        if self.fail_next_adds:
+            self.fail_next_adds -= 1
+            raise StoreUnavailable
+        await self.inner.add(order, completes=completes)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
