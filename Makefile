@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test lint format bench-greeting clean
+.PHONY: help setup run test lint format token bench-greeting clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 
 test: lint ## Lint, then the whole test suite
 	$(UV) run --no-sync pytest
+
+SUB ?= dev-user
+token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
+	@$(UV) run --no-sync python -m devtools.dev_issuer --sub "$(SUB)"
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+PRODUCTION = frozenset({"prod", "production"})
 
 
 class Settings(BaseSettings):
@@ -44,7 +45,8 @@ class Settings(BaseSettings):
     )
     jwt_jwks_url: str | None = Field(
         default=None,
-        description="identity_mode=jwt: the issuer's JWKS URL (default: OpenID discovery).",
+        description="identity_mode=jwt: the issuer's JWKS URL (default: OpenID discovery); "
+        "file:<path> for the local development issuer.",
     )
     aws_lambda_function_name: str | None = Field(
         default=None, description="Set by AWS Lambda; dev identity is refused there."
@@ -59,10 +61,13 @@ class Settings(BaseSettings):
         if self.identity_mode == "dev":
             if self.aws_lambda_function_name:
                 raise ValueError("identity_mode=dev is refused inside AWS Lambda")
-            if self.stage.lower() in {"prod", "production"}:
+            if self.stage.lower() in PRODUCTION:
                 raise ValueError("identity_mode=dev is refused for a production stage")
         if self.identity_mode == "jwt" and not (self.jwt_issuer and self.jwt_audience):
             raise ValueError("identity_mode=jwt needs jwt_issuer and jwt_audience")
+        local_keys = (self.jwt_jwks_url or "").startswith("file:")
+        if local_keys and (self.aws_lambda_function_name or self.stage.lower() in PRODUCTION):
+            raise ValueError("a file: JWKS (development issuer) is refused in Lambda and prod")
         return self
 
     def audiences(self) -> frozenset[str]:

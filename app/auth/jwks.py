@@ -7,9 +7,11 @@ stall every request while the keys download, so the fetch is done here with http
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,8 @@ import jwt
 from app.auth.errors import JWKSUnavailable
 
 logger = logging.getLogger("app.auth")
+
+FILE_SCHEME = "file:"
 
 
 class JWKSCache:
@@ -56,6 +60,14 @@ class JWKSCache:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def _load(self, url: str) -> Any:
+        if url.startswith(FILE_SCHEME):  # a local development issuer's key set
+            text = await asyncio.to_thread(Path(url.removeprefix(FILE_SCHEME)).read_text)
+            return json.loads(text)
+        response = await self._client.get(url)
+        response.raise_for_status()
+        return response.json()
+
     def _may_refresh(self) -> bool:
         return self._fetched_at is None or self._clock() - self._fetched_at >= self._min_refresh
 
@@ -65,11 +77,9 @@ class JWKSCache:
         if self.jwks_url is None:
             self.jwks_url = await discover_jwks_url(self._issuer, self._client)
         try:
-            response = await self._client.get(self.jwks_url)
-            response.raise_for_status()
-            document: Any = response.json()
+            document = await self._load(self.jwks_url)
             keys = document["keys"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except (httpx.HTTPError, OSError, ValueError, KeyError, TypeError) as exc:
             logger.warning("could not fetch JWKS from %s: %s", self.jwks_url, exc)
             raise JWKSUnavailable(str(exc)) from exc
         fresh: dict[str, jwt.PyJWK] = {}
