@@ -1,0 +1,287 @@
+"""The order store on one DynamoDB table, through aiodynamo over httpx. DynamoDB code lives here.
+
+Items: ``pk`` = owner, ``sk`` = ``ORDER#<uuid7>`` (app/store/keys.py), plus ``created`` (ISO
+8601), ``status``, ``items`` (a list of maps), ``version`` (a number) and ``write_id`` (a random
+token per write, so a retried write can recognise its own earlier success). Every
+state-dependent write is conditional; reads are strongly consistent, as on SQLite.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import httpx
+from aiodynamo.client import Client
+from aiodynamo.credentials import EnvironmentCredentials
+from aiodynamo.errors import ConditionalCheckFailed
+from aiodynamo.expressions import (
+    Condition,
+    F,
+    HashKey,
+    KeyCondition,
+    Parameters,
+    RangeKey,
+    UpdateExpression,
+)
+from aiodynamo.http.httpx import HTTPX
+from aiodynamo.models import Page as QueryPage
+from aiodynamo.models import StaticDelayRetry
+from aiodynamo.utils import dy2py, py2dy
+from yarl import URL
+
+from app.orders import Order, OrderItem, OrderNotFound, Page, Size, StateConflict, Status
+from app.store.dynamodb_config import DynamoDBConfig
+from app.store.dynamodb_retry import Retrier
+from app.store.keys import (
+    ORDER_PREFIX,
+    PARTITION_KEY,
+    SORT_KEY,
+    order_id_from_sort_key,
+    order_sort_key,
+)
+
+PK, SK = PARTITION_KEY.name, SORT_KEY.name
+WRITE_ID = "write_id"
+# The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
+ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
+# A filtered listing reads this many items per Query (Limit counts items before the filter) and
+# gives up after this many Queries, so a listing costs a bounded amount of time and capacity.
+FILTERED_BATCH = 100
+MAX_QUERIES = 20
+
+_CANCELLED_FILTER: dict[bool | None, Condition | None] = {
+    None: None,
+    True: F("status").equals(Status.CANCELLED.value),
+    False: F("status").not_equals(Status.CANCELLED.value),
+}
+
+
+def _dump_items(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
+    return [{"product": i.product, "size": i.size.value, "quantity": i.quantity} for i in items]
+
+
+def _to_item(order: Order, write_id: str) -> dict[str, Any]:
+    return {
+        PK: order.owner,
+        SK: order_sort_key(order.id),
+        "created": order.created.isoformat(),
+        "status": order.status.value,
+        "items": _dump_items(order.items),
+        "version": order.version,
+        WRITE_ID: write_id,
+    }
+
+
+def _to_order(item: dict[str, Any]) -> Order:
+    return Order(
+        id=order_id_from_sort_key(item[SK]),
+        owner=item[PK],
+        created=datetime.fromisoformat(item["created"]),
+        status=Status(item["status"]),
+        items=tuple(
+            OrderItem(product=i["product"], size=Size(i["size"]), quantity=int(i["quantity"]))
+            for i in item["items"]
+        ),
+        version=int(item["version"]),
+    )
+
+
+def _key(owner: str, order_id: UUID) -> dict[str, Any]:
+    return {PK: owner, SK: order_sort_key(order_id)}
+
+
+class DynamoDBStore:
+    """One httpx client per store (so per process / Lambda environment), opened at startup."""
+
+    def __init__(
+        self, config: DynamoDBConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._client: Client | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> DynamoDBStore:
+        return cls(DynamoDBConfig.from_url(url))
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("DynamoDBStore used before open()")
+        return self._client
+
+    async def open(self) -> None:
+        credentials = EnvironmentCredentials()
+        if credentials.is_disabled():
+            raise RuntimeError("No AWS credentials: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
+        cfg = self.config
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
+            transport=self._transport,
+        )
+        self._client = Client(
+            HTTPX(self._http),
+            credentials,
+            cfg.region,
+            endpoint=None if cfg.endpoint is None else URL(cfg.endpoint),
+            numeric_type=int,  # every number we store is an integer
+            throttle_config=ONE_ATTEMPT,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+            self._client = None
+
+    async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.client.send_request(
+            action=action, payload={"TableName": self.config.table, **payload}
+        )
+
+    async def _get_item(self, owner: str, order_id: UUID) -> dict[str, Any] | None:
+        response = await self._send(
+            "GetItem", {"Key": py2dy(_key(owner, order_id)), "ConsistentRead": True}
+        )
+        return dy2py(response["Item"], int) if "Item" in response else None
+
+    async def _current(
+        self, failure: ConditionalCheckFailed, retry: Retrier, owner: str, order_id: UUID
+    ) -> dict[str, Any] | None:
+        """The item a conditional write failed on (ALL_OLD), else a consistent read of it."""
+        body = failure.args[0] if failure.args else None
+        if isinstance(body, dict) and "Item" in body:
+            return dy2py(body["Item"], int)
+        # Without ALL_OLD the item was missing (or the endpoint ignores the option): ids are
+        # never reused, so a read after the failure tells missing from present without a race.
+        return await retry(lambda: self._get_item(owner, order_id))
+
+    async def _query(
+        self,
+        condition: KeyCondition,
+        filter_expression: Condition | None,
+        start: dict[str, Any] | None,
+        wanted: int,
+    ) -> QueryPage:
+        return await self.client.query_single_page(
+            self.config.table,
+            condition,
+            start_key=start,
+            filter_expression=filter_expression,
+            scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
+            limit=wanted if filter_expression is None else max(wanted, FILTERED_BATCH),
+            consistent_read=True,
+        )
+
+    async def add(self, order: Order) -> None:
+        retry = Retrier(self.config.retry, "add")
+        write_id = uuid.uuid4().hex
+        params = Parameters()
+        payload = {
+            "Item": py2dy(_to_item(order, write_id)),
+            "ConditionExpression": F(PK).does_not_exist().encode(params),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **params.to_request_payload(),
+        }
+
+        async def put() -> None:
+            try:
+                await self._send("PutItem", payload)
+            except ConditionalCheckFailed as failure:
+                current = await self._current(failure, retry, order.owner, order.id)
+                if not (retry.maybe_applied and current and current.get(WRITE_ID) == write_id):
+                    raise RuntimeError(f"Order id {order.id} already exists") from None
+
+        await retry(put)
+
+    async def get(self, owner: str, order_id: UUID) -> Order | None:
+        item = await Retrier(self.config.retry, "get")(lambda: self._get_item(owner, order_id))
+        return None if item is None else _to_order(item)
+
+    async def list(
+        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+    ) -> Page:
+        retry = Retrier(self.config.retry, "list")
+        condition = HashKey(PK, owner) & RangeKey(SK).begins_with(ORDER_PREFIX)
+        filter_expression = _CANCELLED_FILTER[cancelled]
+        # The start key is built from the caller's owner, so no cursor can leave the partition.
+        start: dict[str, Any] | None = None if before is None else _key(owner, before)
+        found: list[Order] = []
+        for _ in range(MAX_QUERIES):
+            wanted = limit + 1 - len(found)  # one extra tells whether more follow
+            page = await retry(partial(self._query, condition, filter_expression, start, wanted))
+            found += [_to_order(item) for item in page.items]
+            if len(found) > limit or page.last_evaluated_key is None:
+                return Page(orders=found[:limit], more=len(found) > limit)
+            start = page.last_evaluated_key
+        return Page(orders=found[:limit], more=True)
+
+    async def update(
+        self,
+        owner: str,
+        order_id: UUID,
+        *,
+        allowed_from: Collection[Status],
+        status: Status | None = None,
+        items: tuple[OrderItem, ...] | None = None,
+        expected_version: int | None = None,
+    ) -> Order:
+        retry = Retrier(self.config.retry, "update")
+        write_id = uuid.uuid4().hex
+        changes: UpdateExpression = F("version").change(1) & F(WRITE_ID).set(write_id)
+        if status is not None:
+            changes = changes & F("status").set(status.value)
+        if items is not None:
+            changes = changes & F("items").set(_dump_items(items))
+        condition = F(PK).exists() & F("status").is_in(sorted(s.value for s in allowed_from))
+        if expected_version is not None:
+            condition = condition & F("version").equals(expected_version)
+        params = Parameters()
+        payload = {
+            "Key": py2dy(_key(owner, order_id)),
+            "UpdateExpression": changes.encode(params),
+            "ConditionExpression": condition.encode(params),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **params.to_request_payload(),
+        }
+
+        async def write() -> Order:
+            try:
+                response = await self._send("UpdateItem", payload)
+            except ConditionalCheckFailed as failure:
+                current = await self._current(failure, retry, owner, order_id)
+                if current is None:
+                    raise OrderNotFound(order_id) from None
+                if retry.maybe_applied and current.get(WRITE_ID) == write_id:
+                    return _to_order(current)  # our earlier attempt applied; its answer was lost
+                raise StateConflict(_to_order(current)) from None
+            return _to_order(dy2py(response["Attributes"], int))
+
+        return await retry(write)
+
+    async def delete(self, owner: str, order_id: UUID) -> None:
+        retry = Retrier(self.config.retry, "delete")
+        params = Parameters()
+        payload = {
+            "Key": py2dy(_key(owner, order_id)),
+            "ConditionExpression": F(PK).exists().encode(params),
+            **params.to_request_payload(),
+        }
+
+        async def remove() -> None:
+            try:
+                await self._send("DeleteItem", payload)
+            except ConditionalCheckFailed:
+                # Gone. After an attempt that may have applied, that was most likely our own
+                # delete whose answer was lost: deleting is idempotent, so report success.
+                if not retry.maybe_applied:
+                    raise OrderNotFound(order_id) from None
+
+        await retry(remove)
