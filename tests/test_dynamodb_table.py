@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.orders import Order, OrderItem, Size, Status
-from app.service import new_order_id
+from app.service import OrdersService, new_order_id
 from app.store.dynamodb import DynamoDBStore
 from app.store.dynamodb_admin import create_table, main
 from app.store.keys import (
@@ -96,3 +96,26 @@ def test_the_admin_command_creates_and_deletes_a_table(
         "table orders-cli: already exists",
         "table orders-cli: deleted",
     ]
+
+
+async def test_a_bounded_filtered_scan_resumes_where_it_stopped(store: DynamoDBStore) -> None:
+    """Many non-matching orders: pages may come back short, but the walk sees every match."""
+    store.filtered_batch, store.max_queries = 1, 2  # give up after examining 6 orders
+    statuses = [Status.CANCELLED] * 2 + [Status.CREATED] * 7 + [Status.CANCELLED] * 2
+    orders = [Order(new_order_id(), "alice", datetime.now(UTC), status, ()) for status in statuses]
+    for o in orders:
+        await store.add(o)
+    service = OrdersService(store)
+    seen: list[Order] = []
+    pages = 0
+    cursor: str | None = None
+    while True:
+        listing = await service.list("alice", cancelled=True, limit=2, cursor=cursor)
+        seen += listing.orders
+        pages += 1
+        cursor = listing.next_cursor
+        if cursor is None:
+            break
+    expected = [o for o in orders[::-1] if o.status is Status.CANCELLED]
+    assert seen == expected
+    assert pages > 2  # at least one page was cut short by the bound

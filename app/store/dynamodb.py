@@ -49,10 +49,6 @@ PK, SK = PARTITION_KEY.name, SORT_KEY.name
 WRITE_ID = "write_id"
 # The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
-# A filtered listing reads this many items per Query (Limit counts items before the filter) and
-# gives up after this many Queries, so a listing costs a bounded amount of time and capacity.
-FILTERED_BATCH = 100
-MAX_QUERIES = 20
 
 _CANCELLED_FILTER: dict[bool | None, Condition | None] = {
     None: None,
@@ -97,6 +93,12 @@ def _key(owner: str, order_id: UUID) -> dict[str, Any]:
 
 class DynamoDBStore:
     """One httpx client per store (so per process / Lambda environment), opened at startup."""
+
+    # A filtered listing reads this many items per Query (Limit counts items before the filter)
+    # and stops after this many Queries, so one page costs bounded time and read capacity; a page
+    # cut short that way says where to resume (``Page.resume_after``).
+    filtered_batch = 100
+    max_queries = 20
 
     def __init__(
         self, config: DynamoDBConfig, *, transport: httpx.AsyncBaseTransport | None = None
@@ -175,7 +177,7 @@ class DynamoDBStore:
             start_key=start,
             filter_expression=filter_expression,
             scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
-            limit=wanted if filter_expression is None else max(wanted, FILTERED_BATCH),
+            limit=wanted if filter_expression is None else max(wanted, self.filtered_batch),
             consistent_read=True,
         )
 
@@ -213,14 +215,16 @@ class DynamoDBStore:
         # The start key is built from the caller's owner, so no cursor can leave the partition.
         start: dict[str, Any] | None = None if before is None else _key(owner, before)
         found: list[Order] = []
-        for _ in range(MAX_QUERIES):
+        examined = before
+        for _ in range(self.max_queries):
             wanted = limit + 1 - len(found)  # one extra tells whether more follow
             page = await retry(partial(self._query, condition, filter_expression, start, wanted))
             found += [_to_order(item) for item in page.items]
             if len(found) > limit or page.last_evaluated_key is None:
                 return Page(orders=found[:limit], more=len(found) > limit)
             start = page.last_evaluated_key
-        return Page(orders=found[:limit], more=True)
+            examined = order_id_from_sort_key(start[SK])
+        return Page(orders=found, more=True, resume_after=examined)
 
     async def update(
         self,

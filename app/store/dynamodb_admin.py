@@ -34,9 +34,7 @@ async def create_table(config: DynamoDBConfig) -> bool:
         client = store.client
         if await client.table_exists(config.table):
             return False
-        await client.create_table(
-            config.table, PayPerRequest(), key_schema(), wait_for_active=True
-        )
+        await client.create_table(config.table, PayPerRequest(), key_schema(), wait_for_active=True)
         await client.enable_time_to_live(config.table, TTL_ATTRIBUTE)
         return True
     finally:
