@@ -49,20 +49,22 @@ class RetryPolicy:
 
 
 class Fault(Enum):
-    THROTTLED = "throttled"  # rejected before any work: the request was not applied
-    FAILED = "failed"  # 5xx, timeout or broken connection: it may have been applied
+    NOT_APPLIED = "not applied"  # throttled, or never connected: the request was not applied
+    MAYBE_APPLIED = "maybe applied"  # 5xx, timeout or broken connection: it may have been
 
 
 def classify(exc: BaseException) -> Fault | None:
     """The kind of transient fault ``exc`` is, or None when retrying cannot help."""
     if isinstance(exc, Throttled | ProvisionedThroughputExceeded | RequestLimitExceeded):
-        return Fault.THROTTLED
+        return Fault.NOT_APPLIED
+    if isinstance(exc, httpx.ConnectError):
+        return Fault.NOT_APPLIED
     if isinstance(exc, InternalDynamoError | ServiceUnavailable | TimeoutError):
-        return Fault.FAILED
+        return Fault.MAYBE_APPLIED  # aiodynamo turns every httpx timeout into TimeoutError
     if isinstance(exc, httpx.TransportError):
-        return Fault.FAILED
+        return Fault.MAYBE_APPLIED
     if isinstance(exc, UnknownError) and exc.status >= 500:
-        return Fault.FAILED
+        return Fault.MAYBE_APPLIED
     return None
 
 
@@ -95,7 +97,7 @@ class Retrier:
                 if fault is None:
                     raise
                 last = exc
-                self.maybe_applied |= fault is Fault.FAILED
+                self.maybe_applied |= fault is Fault.MAYBE_APPLIED
                 logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt + 1, exc)
             pause = self._policy.delay(attempt)
             if self._loop.time() + pause >= self._deadline:
