@@ -1,16 +1,13 @@
 """The order store on one DynamoDB table, through aiodynamo over httpx. DynamoDB code lives here.
 
-Items: ``pk`` = owner, ``sk`` = ``ORDER#<uuid7>`` (app/store/keys.py), plus ``created`` (ISO
-8601), ``status``, ``items`` (a list of maps), ``version`` (a number) and ``write_id`` (a random
-token per write, so a retried write can recognise its own earlier success). Every
-state-dependent write is conditional; reads are strongly consistent, as on SQLite.
+Every state-dependent write is conditional; reads are strongly consistent, as on SQLite. The
+item layout is in app/store/dynamodb_items.py, retries in app/store/dynamodb_retry.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
-from datetime import datetime
+from collections.abc import Collection
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -34,19 +31,20 @@ from aiodynamo.models import StaticDelayRetry
 from aiodynamo.utils import dy2py, py2dy
 from yarl import URL
 
-from app.orders import Order, OrderItem, OrderNotFound, Page, Size, StateConflict, Status
+from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
 from app.store.dynamodb_config import DynamoDBConfig
-from app.store.dynamodb_retry import Retrier
-from app.store.keys import (
-    ORDER_PREFIX,
-    PARTITION_KEY,
-    SORT_KEY,
-    order_id_from_sort_key,
-    order_sort_key,
+from app.store.dynamodb_items import (
+    PK,
+    SK,
+    WRITE_ID,
+    dump_items,
+    order_key,
+    to_item,
+    to_order,
 )
+from app.store.dynamodb_retry import Retrier
+from app.store.keys import ORDER_PREFIX, order_id_from_sort_key
 
-PK, SK = PARTITION_KEY.name, SORT_KEY.name
-WRITE_ID = "write_id"
 # The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
 
@@ -55,40 +53,6 @@ _CANCELLED_FILTER: dict[bool | None, Condition | None] = {
     True: F("status").equals(Status.CANCELLED.value),
     False: F("status").not_equals(Status.CANCELLED.value),
 }
-
-
-def _dump_items(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
-    return [{"product": i.product, "size": i.size.value, "quantity": i.quantity} for i in items]
-
-
-def _to_item(order: Order, write_id: str) -> dict[str, Any]:
-    return {
-        PK: order.owner,
-        SK: order_sort_key(order.id),
-        "created": order.created.isoformat(),
-        "status": order.status.value,
-        "items": _dump_items(order.items),
-        "version": order.version,
-        WRITE_ID: write_id,
-    }
-
-
-def _to_order(item: dict[str, Any]) -> Order:
-    return Order(
-        id=order_id_from_sort_key(item[SK]),
-        owner=item[PK],
-        created=datetime.fromisoformat(item["created"]),
-        status=Status(item["status"]),
-        items=tuple(
-            OrderItem(product=i["product"], size=Size(i["size"]), quantity=int(i["quantity"]))
-            for i in item["items"]
-        ),
-        version=int(item["version"]),
-    )
-
-
-def _key(owner: str, order_id: UUID) -> dict[str, Any]:
-    return {PK: owner, SK: order_sort_key(order_id)}
 
 
 class DynamoDBStore:
@@ -149,7 +113,7 @@ class DynamoDBStore:
 
     async def _get_item(self, owner: str, order_id: UUID) -> dict[str, Any] | None:
         response = await self._send(
-            "GetItem", {"Key": py2dy(_key(owner, order_id)), "ConsistentRead": True}
+            "GetItem", {"Key": py2dy(order_key(owner, order_id)), "ConsistentRead": True}
         )
         return dy2py(response["Item"], int) if "Item" in response else None
 
@@ -186,7 +150,7 @@ class DynamoDBStore:
         write_id = uuid.uuid4().hex
         params = Parameters()
         payload = {
-            "Item": py2dy(_to_item(order, write_id)),
+            "Item": py2dy(to_item(order, write_id)),
             "ConditionExpression": F(PK).does_not_exist().encode(params),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             **params.to_request_payload(),
@@ -204,7 +168,7 @@ class DynamoDBStore:
 
     async def get(self, owner: str, order_id: UUID) -> Order | None:
         item = await Retrier(self.config.retry, "get")(lambda: self._get_item(owner, order_id))
-        return None if item is None else _to_order(item)
+        return None if item is None else to_order(item)
 
     async def list(
         self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
@@ -213,13 +177,13 @@ class DynamoDBStore:
         condition = HashKey(PK, owner) & RangeKey(SK).begins_with(ORDER_PREFIX)
         filter_expression = _CANCELLED_FILTER[cancelled]
         # The start key is built from the caller's owner, so no cursor can leave the partition.
-        start: dict[str, Any] | None = None if before is None else _key(owner, before)
+        start: dict[str, Any] | None = None if before is None else order_key(owner, before)
         found: list[Order] = []
         examined = before
         for _ in range(self.max_queries):
             wanted = limit + 1 - len(found)  # one extra tells whether more follow
             page = await retry(partial(self._query, condition, filter_expression, start, wanted))
-            found += [_to_order(item) for item in page.items]
+            found += [to_order(item) for item in page.items]
             if len(found) > limit or page.last_evaluated_key is None:
                 return Page(orders=found[:limit], more=len(found) > limit)
             start = page.last_evaluated_key
@@ -242,13 +206,13 @@ class DynamoDBStore:
         if status is not None:
             changes = changes & F("status").set(status.value)
         if items is not None:
-            changes = changes & F("items").set(_dump_items(items))
+            changes = changes & F("items").set(dump_items(items))
         condition = F(PK).exists() & F("status").is_in(sorted(s.value for s in allowed_from))
         if expected_version is not None:
             condition = condition & F("version").equals(expected_version)
         params = Parameters()
         payload = {
-            "Key": py2dy(_key(owner, order_id)),
+            "Key": py2dy(order_key(owner, order_id)),
             "UpdateExpression": changes.encode(params),
             "ConditionExpression": condition.encode(params),
             "ReturnValues": "ALL_NEW",
@@ -264,9 +228,9 @@ class DynamoDBStore:
                 if current is None:
                     raise OrderNotFound(order_id) from None
                 if retry.maybe_applied and current.get(WRITE_ID) == write_id:
-                    return _to_order(current)  # our earlier attempt applied; its answer was lost
-                raise StateConflict(_to_order(current)) from None
-            return _to_order(dy2py(response["Attributes"], int))
+                    return to_order(current)  # our earlier attempt applied; its answer was lost
+                raise StateConflict(to_order(current)) from None
+            return to_order(dy2py(response["Attributes"], int))
 
         return await retry(write)
 
@@ -274,7 +238,7 @@ class DynamoDBStore:
         retry = Retrier(self.config.retry, "delete")
         params = Parameters()
         payload = {
-            "Key": py2dy(_key(owner, order_id)),
+            "Key": py2dy(order_key(owner, order_id)),
             "ConditionExpression": F(PK).exists().encode(params),
             **params.to_request_payload(),
         }
