@@ -197,3 +197,13 @@ async def test_concurrent_deletes_have_one_winner(store: OrderStore) -> None:
 
     results = await asyncio.gather(*(delete() for _ in range(30)))
     assert results.count(True) == 1
+
+
+async def test_a_cursor_from_another_partition_stays_in_the_callers(store: OrderStore) -> None:
+    a1, b1, a2, b2 = (make_order(owner, n=i) for i, owner in enumerate("abab"))
+    for o in (a1, b1, a2, b2):
+        await store.add(o)
+    page = await store.list("b", cancelled=None, limit=10, before=a2.id)
+    assert (page.orders, page.more) == ([b1], False)
+    page = await store.list("b", cancelled=True, limit=10, before=a2.id)
+    assert (page.orders, page.more) == ([], False)
