@@ -83,6 +83,8 @@ class DynamoDBStore:
         return self._client
 
     async def open(self) -> None:
+        """Create the HTTP client. No request is made: the table is created by the deployment
+        (or ``app.store.dynamodb_admin`` locally), so a cold start pays no round trip."""
         credentials = EnvironmentCredentials()
         if credentials.is_disabled():
             raise RuntimeError("No AWS credentials: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
