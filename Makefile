@@ -8,9 +8,10 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MOTO_PORT ?= 5000
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test lint format token bench-greeting clean
+.PHONY: help setup run test lint format token bench-greeting bench-dynamodb moto dynamodb-table clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,7 +23,7 @@ $(CURDIR)/.tools/bin/uv:
 setup: $(UV) ## Install the locked dependencies into .venv
 	$(UV) sync --locked --all-extras
 
-run: setup ## Serve the API on http://$(HOST):$(PORT) with the SQLite store
+run: setup ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
 	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
 
 lint: setup ## ruff (lint + format check) and mypy --strict
@@ -43,6 +44,16 @@ format: setup ## Apply ruff's fixes and formatting
 
 bench-greeting: setup ## 1,000 concurrent GET /hi (GREET_DELAY=3) against one uvicorn worker
 	$(UV) run --no-sync python -m bench.greeting
+
+bench-dynamodb: setup ## Store latency per operation against moto, import cost of aiodynamo+httpx
+	$(UV) run --no-sync python -m bench.dynamodb_store
+
+moto: setup ## Serve moto's DynamoDB emulator on http://127.0.0.1:$(MOTO_PORT) (in-memory)
+	$(UV) run --no-sync moto_server -H 127.0.0.1 -p $(MOTO_PORT)
+
+dynamodb-table: setup ## Create the table a dynamodb:// STORE_URL names (idempotent)
+	@test -n "$$STORE_URL" || { echo 'set STORE_URL=dynamodb://<table>?endpoint=...'; exit 2; }
+	$(UV) run --no-sync python -m app.store.dynamodb_admin create --url "$$STORE_URL"
 
 clean: ## Remove local environments and caches (keeps var/ data)
 	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache

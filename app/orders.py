@@ -65,10 +65,15 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a listing, newest first; ``more`` says whether older orders follow."""
+    """One page of a listing, newest first; ``more`` says whether older orders follow.
+
+    ``resume_after`` is set by a store that stopped looking before the page was full (a bounded
+    filtered scan): the id of the last order it examined, where the next page must resume.
+    """
 
     orders: list[Order]
     more: bool
+    resume_after: UUID | None = None
 
 
 class DomainError(Exception):

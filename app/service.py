@@ -102,7 +102,8 @@ class OrdersService:
     ) -> Listing:
         before = None if cursor is None else decode_cursor(cursor)
         page = await self._store.list(owner, cancelled=cancelled, limit=limit, before=before)
-        next_cursor = encode_cursor(page.orders[-1].id) if page.more and page.orders else None
+        resume = page.resume_after or (page.orders[-1].id if page.orders else None)
+        next_cursor = encode_cursor(resume) if page.more and resume is not None else None
         return Listing(orders=page.orders, next_cursor=next_cursor)
 
     async def get(self, owner: str, order_id: UUID) -> Order:

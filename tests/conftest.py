@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,12 @@ from app.config import Settings
 from app.main import create_app
 from tests.support import TEST_USER_HEADER, HeaderIdentity
 
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+}
+
 ClientFactory = Callable[[str], httpx.AsyncClient]
 
 
@@ -21,12 +28,55 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=["sqlite"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(scope="session")
+def aws_env() -> Iterator[dict[str, str]]:
+    """Fake credentials and region in the standard AWS variables, for the whole session."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_AWS_ENV.items():
+            patch.setenv(name, value)
+        for name in ("AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
+            patch.delenv(name, raising=False)
+        yield FAKE_AWS_ENV
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(aws_env: dict[str, str]) -> Iterator[str]:
+    """One moto server (real HTTP, DynamoDB API) per test session, on a free port."""
+    from tests.moto_server import SerializedMotoServer
+
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+async def fresh_dynamodb_table(endpoint: str) -> str:
+    """Create a new, empty table with the admin helper; return its store URL."""
+    from app.store.dynamodb_admin import create_table
+    from app.store.dynamodb_config import DynamoDBConfig
+
+    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
+    assert await create_table(DynamoDBConfig.from_url(url))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every store-backed test runs on SQLite and on DynamoDB (moto's server, fresh table)."""
     kind: str = request.param
     if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'orders.db'}"
-    raise AssertionError(kind)
+        yield f"sqlite:///{tmp_path / 'orders.db'}"
+    elif kind == "dynamodb":
+        endpoint: str = request.getfixturevalue("moto_endpoint")
+        url = await fresh_dynamodb_table(endpoint)
+        yield url
+        from app.store.dynamodb_admin import delete_table
+        from app.store.dynamodb_config import DynamoDBConfig
+
+        await delete_table(DynamoDBConfig.from_url(url))
+    else:
+        raise AssertionError(kind)
 
 
 @pytest.fixture

@@ -4,18 +4,20 @@ the other's orders (always 404, data unchanged), including through cursors and i
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.config import Settings
 from app.main import create_app
 from tests.support import TEST_USER_HEADER, HeaderIdentity, order_body
+
+pytestmark = pytest.mark.anyio
 
 USERS = ("alice", "bob")
 TARGETED = ("get", "replace", "pay", "cancel", "delete")
@@ -115,27 +117,24 @@ async def check(client_for: dict[str, httpx.AsyncClient], model: Model, op: Op) 
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(sequence=st.lists(ops, min_size=3, max_size=25))
-def test_users_never_reach_each_others_orders(store_url: str, sequence: list[Op]) -> None:
+async def test_users_never_reach_each_others_orders(store_url: str, sequence: list[Op]) -> None:
     # One store for every example; fresh user names keep the examples apart.
     run_id = uuid.uuid4().hex[:8]
 
-    async def run() -> None:
-        app = create_app(Settings(store_url=store_url, greet_delay=0), identity=HeaderIdentity())
-        async with app.router.lifespan_context(app):
-            clients = {
-                user: httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app),
-                    base_url="http://t",
-                    headers={TEST_USER_HEADER: f"{user}-{run_id}"},
-                )
-                for user in USERS
-            }
-            model = Model()
-            for op in sequence:
-                await check(clients, model, op)
-            for user, client in clients.items():
-                listed = (await client.get("/orders", params={"limit": 100})).json()["orders"]
-                assert {o["id"] for o in listed} == set(model.ids_of(user))
-                await client.aclose()
-
-    asyncio.run(run())
+    app = create_app(Settings(store_url=store_url, greet_delay=0), identity=HeaderIdentity())
+    async with app.router.lifespan_context(app):
+        clients = {
+            user: httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://t",
+                headers={TEST_USER_HEADER: f"{user}-{run_id}"},
+            )
+            for user in USERS
+        }
+        model = Model()
+        for op in sequence:
+            await check(clients, model, op)
+        for user, client in clients.items():
+            listed = (await client.get("/orders", params={"limit": 100})).json()["orders"]
+            assert {o["id"] for o in listed} == set(model.ids_of(user))
+            await client.aclose()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from app.config import Settings, env_name
 from app.store import open_store
+from app.store.dynamodb import DynamoDBStore
+from app.store.dynamodb_config import DynamoDBConfig
 from app.store.sqlite import SQLiteStore, path_from_url
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_env_names_are_the_upper_cased_fields(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,3 +53,78 @@ def test_bad_store_urls_fail_fast(url: str) -> None:
 
 def test_default_store_is_a_file_in_the_ignored_var_folder() -> None:
     assert Settings().store_url == "sqlite:///var/orders.db"
+
+
+def test_dynamodb_url_names_table_region_endpoint_and_options() -> None:
+    config = DynamoDBConfig.from_url(
+        "dynamodb://orders-prod?region=eu-west-1&endpoint=http://127.0.0.1:5000"
+        "&connect_timeout=0.5&read_timeout=1.5&retry_budget=3",
+        environ={},
+    )
+    assert (config.table, config.region, config.endpoint) == (
+        "orders-prod",
+        "eu-west-1",
+        "http://127.0.0.1:5000",
+    )
+    assert (config.connect_timeout, config.read_timeout, config.retry.budget) == (0.5, 1.5, 3.0)
+
+
+def test_dynamodb_region_comes_from_the_standard_aws_environment() -> None:
+    env = {"AWS_REGION": "eu-central-1", "AWS_DEFAULT_REGION": "us-west-2"}
+    assert DynamoDBConfig.from_url("dynamodb://orders", environ=env).region == "eu-central-1"
+    only_default = {"AWS_DEFAULT_REGION": "us-west-2"}
+    assert DynamoDBConfig.from_url("dynamodb://orders", environ=only_default).region == "us-west-2"
+    config = DynamoDBConfig.from_url("dynamodb://orders?region=ap-south-1", environ=env)
+    assert config.region == "ap-south-1"
+    assert config.endpoint is None
+    assert config.retry.budget <= 5  # well inside API Gateway's 30 s
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "dynamodb://",
+        "dynamodb://ab",
+        "dynamodb://bad name",
+        "dynamodb://orders/extra",
+        "dynamodb://orders?endpont=http://x",
+        "dynamodb://orders?region=a&region=b",
+        "dynamodb://orders?endpoint=ftp://x",
+        "dynamodb://orders?retry_budget=0",
+        "dynamodb://orders?read_timeout=60",
+        "dynamodb://orders?connect_timeout=soon",
+    ],
+)
+def test_bad_dynamodb_urls_fail_fast(url: str) -> None:
+    with pytest.raises(ValueError, match=r"dynamodb|DynamoDB|timeout|budget"):
+        DynamoDBConfig.from_url(url, environ={"AWS_REGION": "us-east-1"})
+
+
+def test_a_dynamodb_url_without_any_region_fails_fast() -> None:
+    with pytest.raises(ValueError, match="region"):
+        DynamoDBConfig.from_url("dynamodb://orders", environ={})
+
+
+def test_open_store_builds_a_dynamodb_store_without_connecting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    store = open_store("dynamodb://orders?endpoint=http://127.0.0.1:9")
+    assert isinstance(store, DynamoDBStore)
+    assert store.config.table == "orders"
+    with pytest.raises(RuntimeError, match="before open"):
+        _ = store.client
+
+
+def test_the_sqlite_app_never_imports_the_dynamodb_client_stack() -> None:
+    code = (
+        "import sys\n"
+        "from app.config import Settings\n"
+        "from app.main import create_app\n"
+        "create_app(Settings(store_url='sqlite:///:memory:'))\n"
+        "print(sorted(m for m in ('aiodynamo', 'httpx', 'yarl') if m in sys.modules))\n"
+    )
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"

@@ -312,3 +312,13 @@ async def test_a_lost_claim_writes_nothing(store: OrderStore) -> None:
             completes=completion("k", "mine"),
         )
     assert await store.get("alice", existing.id) == existing
+
+
+async def test_a_cursor_from_another_partition_stays_in_the_callers(store: OrderStore) -> None:
+    a1, b1, a2, b2 = (make_order(owner, n=i) for i, owner in enumerate("abab"))
+    for o in (a1, b1, a2, b2):
+        await store.add(o)
+    page = await store.list("b", cancelled=None, limit=10, before=a2.id)
+    assert (page.orders, page.more) == ([b1], False)
+    page = await store.list("b", cancelled=True, limit=10, before=a2.id)
+    assert (page.orders, page.more) == ([], False)

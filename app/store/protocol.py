@@ -82,10 +82,18 @@ class OrderStore(Protocol):
 
 
 def open_store(url: str) -> OrderStore:
-    """Build (not yet connect) the store a URL names: ``sqlite:///path``."""
+    """Build (not yet connect) the store a URL names.
+
+    ``sqlite:///path`` or ``dynamodb://<table>?region=<r>&endpoint=<url>``. Each backend's
+    client library is imported only when its scheme is chosen.
+    """
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from app.store.sqlite import SQLiteStore
 
         return SQLiteStore.from_url(url)
+    if scheme == "dynamodb":
+        from app.store.dynamodb import DynamoDBStore
+
+        return DynamoDBStore.from_url(url)
     raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}")

@@ -1,0 +1,395 @@
+"""The order store on one DynamoDB table, through aiodynamo over httpx. DynamoDB code lives here.
+
+Every state-dependent write is conditional; reads are strongly consistent, as on SQLite. The
+item layout is in app/store/dynamodb_items.py, retries in app/store/dynamodb_retry.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+import httpx
+from aiodynamo.client import Client
+from aiodynamo.credentials import EnvironmentCredentials
+from aiodynamo.errors import ConditionalCheckFailed, TransactionCanceled
+from aiodynamo.expressions import (
+    Condition,
+    F,
+    HashKey,
+    KeyCondition,
+    Parameters,
+    RangeKey,
+    UpdateExpression,
+)
+from aiodynamo.http.httpx import HTTPX
+from aiodynamo.models import Page as QueryPage
+from aiodynamo.models import StaticDelayRetry
+from aiodynamo.utils import dy2py, py2dy
+from yarl import URL
+
+from app.idempotency import Completion, IdempotencyRecord
+from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.store.dynamodb_config import DynamoDBConfig
+from app.store.dynamodb_idempotency import (
+    IdempotencyRecords,
+    completion,
+    expression,
+    raise_claim_lost,
+)
+from app.store.dynamodb_items import (
+    PK,
+    SK,
+    WRITE_ID,
+    dump_items,
+    order_key,
+    to_item,
+    to_order,
+)
+from app.store.dynamodb_retry import Retrier
+from app.store.keys import ORDER_PREFIX, order_id_from_sort_key
+
+MAX_TRANSACTION_ROUNDS = 5
+
+# The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
+ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
+
+_CANCELLED_FILTER: dict[bool | None, Condition | None] = {
+    None: None,
+    True: F("status").equals(Status.CANCELLED.value),
+    False: F("status").not_equals(Status.CANCELLED.value),
+}
+
+
+class DynamoDBStore:
+    """One httpx client per store (so per process / Lambda environment), opened at startup."""
+
+    # A filtered listing reads this many items per Query (Limit counts items before the filter)
+    # and stops after this many Queries, so one page costs bounded time and read capacity; a page
+    # cut short that way says where to resume (``Page.resume_after``).
+    filtered_batch = 100
+    max_queries = 20
+
+    def __init__(
+        self, config: DynamoDBConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._client: Client | None = None
+        self._records = IdempotencyRecords(self._send)
+
+    @classmethod
+    def from_url(cls, url: str) -> DynamoDBStore:
+        return cls(DynamoDBConfig.from_url(url))
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("DynamoDBStore used before open()")
+        return self._client
+
+    async def open(self) -> None:
+        """Create the HTTP client. No request is made: the table is created by the deployment
+        (or ``app.store.dynamodb_admin`` locally), so a cold start pays no round trip."""
+        credentials = EnvironmentCredentials()
+        if credentials.is_disabled():
+            raise RuntimeError("No AWS credentials: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
+        cfg = self.config
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
+            transport=self._transport,
+        )
+        self._client = Client(
+            HTTPX(self._http),
+            credentials,
+            cfg.region,
+            endpoint=None if cfg.endpoint is None else URL(cfg.endpoint),
+            numeric_type=int,  # every number we store is an integer
+            throttle_config=ONE_ATTEMPT,
+        )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+            self._client = None
+
+    async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.client.send_request(
+            action=action, payload={"TableName": self.config.table, **payload}
+        )
+
+    async def _get_item(self, owner: str, order_id: UUID) -> dict[str, Any] | None:
+        response = await self._send(
+            "GetItem", {"Key": py2dy(order_key(owner, order_id)), "ConsistentRead": True}
+        )
+        return dy2py(response["Item"], int) if "Item" in response else None
+
+    async def _current(
+        self, failure: ConditionalCheckFailed, retry: Retrier, owner: str, order_id: UUID
+    ) -> dict[str, Any] | None:
+        """The item a conditional write failed on (ALL_OLD), else a consistent read of it."""
+        body = failure.args[0] if failure.args else None
+        if isinstance(body, dict) and "Item" in body:
+            return dy2py(body["Item"], int)
+        # Without ALL_OLD the item was missing (or the endpoint ignores the option): ids are
+        # never reused, so a read after the failure tells missing from present without a race.
+        return await retry(lambda: self._get_item(owner, order_id))
+
+    async def _query(
+        self,
+        condition: KeyCondition,
+        filter_expression: Condition | None,
+        start: dict[str, Any] | None,
+        wanted: int,
+    ) -> QueryPage:
+        return await self.client.query_single_page(
+            self.config.table,
+            condition,
+            start_key=start,
+            filter_expression=filter_expression,
+            scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
+            limit=wanted if filter_expression is None else max(wanted, self.filtered_batch),
+            consistent_read=True,
+        )
+
+    async def add(self, order: Order, *, completes: Completion | None = None) -> None:
+        if completes is not None:
+            await self._add_completing(order, completes)
+            return
+        retry = Retrier(self.config.retry, "add")
+        write_id = uuid.uuid4().hex
+        params = Parameters()
+        payload = {
+            "Item": py2dy(to_item(order, write_id)),
+            "ConditionExpression": F(PK).does_not_exist().encode(params),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **params.to_request_payload(),
+        }
+
+        async def put() -> None:
+            try:
+                await self._send("PutItem", payload)
+            except ConditionalCheckFailed as failure:
+                current = await self._current(failure, retry, order.owner, order.id)
+                if not (retry.maybe_applied and current and current.get(WRITE_ID) == write_id):
+                    raise RuntimeError(f"Order id {order.id} already exists") from None
+
+        await retry(put)
+
+    async def get(self, owner: str, order_id: UUID) -> Order | None:
+        item = await Retrier(self.config.retry, "get")(lambda: self._get_item(owner, order_id))
+        return None if item is None else to_order(item)
+
+    async def list(
+        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+    ) -> Page:
+        retry = Retrier(self.config.retry, "list")
+        condition = HashKey(PK, owner) & RangeKey(SK).begins_with(ORDER_PREFIX)
+        filter_expression = _CANCELLED_FILTER[cancelled]
+        # The start key is built from the caller's owner, so no cursor can leave the partition.
+        start: dict[str, Any] | None = None if before is None else order_key(owner, before)
+        found: list[Order] = []
+        examined = before
+        for _ in range(self.max_queries):
+            wanted = limit + 1 - len(found)  # one extra tells whether more follow
+            page = await retry(partial(self._query, condition, filter_expression, start, wanted))
+            found += [to_order(item) for item in page.items]
+            if len(found) > limit or page.last_evaluated_key is None:
+                return Page(orders=found[:limit], more=len(found) > limit)
+            start = page.last_evaluated_key
+            examined = order_id_from_sort_key(start[SK])
+        return Page(orders=found, more=True, resume_after=examined)
+
+    async def update(
+        self,
+        owner: str,
+        order_id: UUID,
+        *,
+        allowed_from: Collection[Status],
+        status: Status | None = None,
+        items: tuple[OrderItem, ...] | None = None,
+        expected_version: int | None = None,
+        completes: Completion | None = None,
+    ) -> Order:
+        if completes is not None:
+            return await self._update_completing(
+                owner, order_id, allowed_from, status, items, expected_version, completes
+            )
+        retry = Retrier(self.config.retry, "update")
+        write_id = uuid.uuid4().hex
+        changes: UpdateExpression = F("version").change(1) & F(WRITE_ID).set(write_id)
+        if status is not None:
+            changes = changes & F("status").set(status.value)
+        if items is not None:
+            changes = changes & F("items").set(dump_items(items))
+        condition = F(PK).exists() & F("status").is_in(sorted(s.value for s in allowed_from))
+        if expected_version is not None:
+            condition = condition & F("version").equals(expected_version)
+        params = Parameters()
+        payload = {
+            "Key": py2dy(order_key(owner, order_id)),
+            "UpdateExpression": changes.encode(params),
+            "ConditionExpression": condition.encode(params),
+            "ReturnValues": "ALL_NEW",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **params.to_request_payload(),
+        }
+
+        async def write() -> Order:
+            try:
+                response = await self._send("UpdateItem", payload)
+            except ConditionalCheckFailed as failure:
+                current = await self._current(failure, retry, owner, order_id)
+                if current is None:
+                    raise OrderNotFound(order_id) from None
+                if retry.maybe_applied and current.get(WRITE_ID) == write_id:
+                    return to_order(current)  # our earlier attempt applied; its answer was lost
+                raise StateConflict(to_order(current)) from None
+            return to_order(dy2py(response["Attributes"], int))
+
+        return await retry(write)
+
+    async def delete(
+        self, owner: str, order_id: UUID, *, expected_version: int | None = None
+    ) -> None:
+        retry = Retrier(self.config.retry, "delete")
+        condition = F(PK).exists()
+        if expected_version is not None:
+            condition = condition & F("version").equals(expected_version)
+        payload = expression(
+            {
+                "Key": py2dy(order_key(owner, order_id)),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            ConditionExpression=condition,
+        )
+
+        async def remove() -> None:
+            try:
+                await self._send("DeleteItem", payload)
+            except ConditionalCheckFailed as failure:
+                current = await self._current(failure, retry, owner, order_id)
+                if current is not None:
+                    raise StateConflict(to_order(current)) from None  # at another version
+                # Gone. After an attempt that may have applied, that was most likely our own
+                # delete whose answer was lost: deleting is idempotent, so report success.
+                if not retry.maybe_applied:
+                    raise OrderNotFound(order_id) from None
+
+        await retry(remove)
+
+    # --- idempotency keys ---------------------------------------------------------------
+
+    async def claim_idempotency(
+        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        retry = Retrier(self.config.retry, "claim")
+        return await retry(
+            partial(self._records.claim, owner, key, fingerprint, now=now, lease_until=lease_until)
+        )
+
+    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
+        retry = Retrier(self.config.retry, "release")
+        await retry(partial(self._records.release, owner, key, fingerprint))
+
+    async def _transact(self, items: Sequence[dict[str, Any]]) -> None:
+        await self.client.send_request(
+            action="TransactWriteItems", payload={"TransactItems": items}
+        )
+
+    async def _completed_with(
+        self, owner: str, completes: Completion, order_id: UUID
+    ) -> Order | None:
+        """After a lost answer: the order our own earlier transaction completed the key with."""
+        record = await self._records.get(owner, completes.key)
+        if record is None or record.result is None or record.result.id != order_id:
+            return None
+        return record.result
+
+    async def _add_completing(self, order: Order, completes: Completion) -> None:
+        """Insert the order and complete its key in one transaction."""
+        retry = Retrier(self.config.retry, "add")
+        table = self.config.table
+        entry = {"TableName": table, "Item": py2dy(to_item(order, uuid.uuid4().hex))}
+        put = {"Put": expression(entry, ConditionExpression=F(PK).does_not_exist())}
+        transaction = [put, completion(table, order.owner, completes, order)]
+
+        async def write() -> None:
+            try:
+                await self._transact(transaction)
+            except TransactionCanceled as error:
+                if retry.maybe_applied and await self._completed_with(
+                    order.owner, completes, order.id
+                ):
+                    return
+                raise_claim_lost(error)
+                raise RuntimeError(f"Order id {order.id} already exists") from None
+
+        await retry(write)
+
+    async def _update_completing(
+        self,
+        owner: str,
+        order_id: UUID,
+        allowed_from: Collection[Status],
+        status: Status | None,
+        items: tuple[OrderItem, ...] | None,
+        expected_version: int | None,
+        completes: Completion,
+    ) -> Order:
+        """Update the order and complete its key in one transaction.
+
+        A transaction returns no values, so the order is read first and the write is made
+        conditional on the version read: if another write slips in between, read again.
+        """
+        retry = Retrier(self.config.retry, "update")
+        table = self.config.table
+        for _ in range(MAX_TRANSACTION_ROUNDS):
+            item = await retry(partial(self._get_item, owner, order_id))
+            if item is None:
+                raise OrderNotFound(order_id)
+            current = to_order(item)
+            stale = expected_version is not None and current.version != expected_version
+            if current.status not in allowed_from or stale:
+                raise StateConflict(current)
+            new = dataclasses.replace(
+                current,
+                status=current.status if status is None else status,
+                items=current.items if items is None else items,
+                version=current.version + 1,
+            )
+            changes = (
+                F("version").set(new.version)
+                & F(WRITE_ID).set(uuid.uuid4().hex)
+                & F("status").set(new.status.value)
+                & F("items").set(dump_items(new.items))
+            )
+            entry = {"TableName": table, "Key": py2dy(order_key(owner, order_id))}
+            update = {
+                "Update": expression(
+                    entry,
+                    UpdateExpression=changes,
+                    ConditionExpression=F("version").equals(current.version),
+                )
+            }
+            try:
+                await retry(
+                    partial(self._transact, [update, completion(table, owner, completes, new)])
+                )
+            except TransactionCanceled as error:
+                earlier = retry.maybe_applied and await self._completed_with(
+                    owner, completes, order_id
+                )
+                if earlier:
+                    return earlier
+                raise_claim_lost(error)
+                continue  # the order changed since it was read: decide again
+            return new
+        raise StateConflict(current)

@@ -1,0 +1,125 @@
+"""Idempotency records in the orders table, and the transactions that complete them.
+
+A record shares the owner's partition (``pk`` = owner, ``sk`` = ``IDEMPOTENCY#<key>``), so keys
+are per owner and order Queries (``begins_with(sk, "ORDER#")``) never see it. ``expires_at`` is
+the table's TTL attribute: a lease while the first request is in flight, then 24 hours; since TTL
+deletion is lazy, every condition also compares it with the current time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiodynamo.errors import ConditionalCheckFailed, TransactionCanceled
+from aiodynamo.expressions import Condition, F, Parameters, UpdateExpression
+from aiodynamo.utils import dy2py, py2dy
+
+from app.idempotency import ClaimLost, Completion, IdempotencyRecord
+from app.orders import Order
+from app.store.dynamodb_items import PK, SK, to_item, to_order
+from app.store.keys import IDEMPOTENCY_PREFIX, TTL_ATTRIBUTE
+
+Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+FINGERPRINT, RESULT = "fingerprint", "result"
+
+
+def record_key(owner: str, key: str) -> dict[str, Any]:
+    return {PK: owner, SK: f"{IDEMPOTENCY_PREFIX}{key}"}
+
+
+def _epoch(moment: datetime, *, up: bool) -> int:
+    """Whole seconds, rounded so that an expiry never comes early."""
+    seconds = moment.timestamp()
+    return math.ceil(seconds) if up else math.floor(seconds)
+
+
+def expression(payload: dict[str, Any], **parts: Condition | UpdateExpression) -> dict[str, Any]:
+    """``payload`` with encoded ``ConditionExpression``/``UpdateExpression`` and parameters."""
+    params = Parameters()
+    encoded = {name: part.encode(params) for name, part in parts.items()}
+    return {**payload, **encoded, **params.to_request_payload()}
+
+
+def completion(table: str, owner: str, completes: Completion, result: Order) -> dict[str, Any]:
+    """The TransactItems entry that completes a claimed key with ``result``."""
+    snapshot = json.dumps(to_item(result, write_id=""), separators=(",", ":"))
+    update = F(RESULT).set(snapshot) & F(TTL_ATTRIBUTE).set(_epoch(completes.expires_at, up=True))
+    condition = F(FINGERPRINT).equals(completes.fingerprint) & F(RESULT).does_not_exist()
+    entry = {"TableName": table, "Key": py2dy(record_key(owner, completes.key))}
+    return {"Update": expression(entry, UpdateExpression=update, ConditionExpression=condition)}
+
+
+def cancelled_because_claim_lost(error: TransactionCanceled) -> bool:
+    """Whether the last item of a cancelled transaction (the key's record) failed its check."""
+    reasons = error.cancellation_reasons
+    return (
+        bool(reasons) and reasons[-1] is not None and reasons[-1].code == "ConditionalCheckFailed"
+    )
+
+
+def raise_claim_lost(error: TransactionCanceled) -> None:
+    if cancelled_because_claim_lost(error):
+        raise ClaimLost from None
+
+
+class IdempotencyRecords:
+    """Claims and releases keys with single conditional writes."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+
+    async def claim(
+        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        item = {
+            **record_key(owner, key),
+            FINGERPRINT: fingerprint,
+            TTL_ATTRIBUTE: _epoch(lease_until, up=True),
+        }
+        free = F(PK).does_not_exist() | F(TTL_ATTRIBUTE).lte(_epoch(now, up=False))
+        payload = expression(
+            {"Item": py2dy(item), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
+            ConditionExpression=free,
+        )
+        for _ in range(3):
+            try:
+                await self._send("PutItem", payload)
+            except ConditionalCheckFailed as failure:
+                body = failure.args[0] if failure.args else None
+                if isinstance(body, dict) and "Item" in body:
+                    return self.record(key, dy2py(body["Item"], int))
+                current = await self.get(owner, key)
+                if current is not None:
+                    return current
+                continue  # released in between: claim again
+            return None
+        raise ClaimLost
+
+    async def get(self, owner: str, key: str) -> IdempotencyRecord | None:
+        response = await self._send(
+            "GetItem", {"Key": py2dy(record_key(owner, key)), "ConsistentRead": True}
+        )
+        return self.record(key, dy2py(response["Item"], int)) if "Item" in response else None
+
+    async def release(self, owner: str, key: str, fingerprint: str) -> None:
+        condition = F(FINGERPRINT).equals(fingerprint) & F(RESULT).does_not_exist()
+        payload = expression({"Key": py2dy(record_key(owner, key))}, ConditionExpression=condition)
+        try:
+            await self._send("DeleteItem", payload)
+        except ConditionalCheckFailed:
+            return  # not ours, or already completed: nothing to release
+
+    @staticmethod
+    def record(key: str, item: dict[str, Any]) -> IdempotencyRecord:
+        result = item.get(RESULT)
+        return IdempotencyRecord(
+            key=key,
+            fingerprint=str(item[FINGERPRINT]),
+            expires_at=datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), UTC),
+            result=None if result is None else to_order(json.loads(result)),
+        )

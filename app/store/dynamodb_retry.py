@@ -1,0 +1,115 @@
+"""Bounded retries with full-jitter backoff for DynamoDB calls; exhaustion is ``StoreUnavailable``.
+
+aiodynamo's own ``throttle_config`` is not used for this (the client is given a single-attempt
+config): it does not retry ``RequestLimitExceeded`` or 5xx other than 500/503, and its time limit
+is checked before a sleep and another attempt, so the total can overshoot. Here one deadline
+bounds every attempt, wait and follow-up request of one store operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TypeVar
+
+import httpx
+from aiodynamo.errors import (
+    InternalDynamoError,
+    ProvisionedThroughputExceeded,
+    RequestLimitExceeded,
+    ServiceUnavailable,
+    Throttled,
+    TransactionCanceled,
+    TransactionConflict,
+    UnknownError,
+)
+
+from app.orders import StoreUnavailable
+
+logger = logging.getLogger("app.store.dynamodb")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """``budget`` seconds bound all attempts and waits of one store operation."""
+
+    budget: float = 5.0
+    max_attempts: int = 6
+    base_delay: float = 0.05
+    max_delay: float = 1.0
+    retry_after: int = 1  # seconds, told to HTTP clients once the budget is spent
+
+    def delay(self, retry: int) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base_delay * 2**retry)]."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry))  # noqa: S311
+
+
+class Fault(Enum):
+    NOT_APPLIED = "not applied"  # throttled, or never connected: the request was not applied
+    MAYBE_APPLIED = "maybe applied"  # 5xx, timeout or broken connection: it may have been
+
+
+def classify(exc: BaseException) -> Fault | None:
+    """The kind of transient fault ``exc`` is, or None when retrying cannot help."""
+    if isinstance(exc, Throttled | ProvisionedThroughputExceeded | RequestLimitExceeded):
+        return Fault.NOT_APPLIED
+    if isinstance(exc, httpx.ConnectError | TransactionConflict):
+        return Fault.NOT_APPLIED
+    if isinstance(exc, TransactionCanceled) and any(
+        reason is not None and reason.code in {"TransactionConflict", "ThrottlingError"}
+        for reason in exc.cancellation_reasons
+    ):
+        return Fault.NOT_APPLIED  # a transaction is all or nothing: this one applied nothing
+    if isinstance(exc, InternalDynamoError | ServiceUnavailable | TimeoutError):
+        return Fault.MAYBE_APPLIED  # aiodynamo turns every httpx timeout into TimeoutError
+    if isinstance(exc, httpx.TransportError):
+        return Fault.MAYBE_APPLIED
+    if isinstance(exc, UnknownError) and exc.status >= 500:
+        return Fault.MAYBE_APPLIED
+    return None
+
+
+class Retrier:
+    """Runs the requests of one store operation under one deadline.
+
+    ``maybe_applied`` turns true once an attempt failed in a way that may have reached the table,
+    so a later conditional failure can be recognised as the echo of our own earlier write.
+    """
+
+    def __init__(self, policy: RetryPolicy, operation: str) -> None:
+        self._policy = policy
+        self._operation = operation
+        self._loop = asyncio.get_running_loop()
+        self._started = self._loop.time()
+        self._deadline = self._started + policy.budget
+        self.maybe_applied = False
+
+    async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
+        last: BaseException | None = None
+        for attempt in range(self._policy.max_attempts):
+            remaining = self._deadline - self._loop.time()
+            if remaining <= 0:
+                break
+            try:
+                async with asyncio.timeout(remaining):
+                    return await call()
+            except Exception as exc:
+                fault = classify(exc)
+                if fault is None:
+                    raise
+                last = exc
+                self.maybe_applied |= fault is Fault.MAYBE_APPLIED
+                logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt + 1, exc)
+            pause = self._policy.delay(attempt)
+            if self._loop.time() + pause >= self._deadline:
+                break
+            await asyncio.sleep(pause)
+        elapsed = self._loop.time() - self._started
+        logger.warning("DynamoDB %s unavailable after %.2f s: %r", self._operation, elapsed, last)
+        raise StoreUnavailable(retry_after=self._policy.retry_after)

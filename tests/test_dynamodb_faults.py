@@ -1,0 +1,209 @@
+"""DynamoDB faults injected at the HTTP layer: bounded retries, then 503 + Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.config import Settings
+from app.main import create_app
+from app.store.dynamodb import DynamoDBStore
+from app.store.dynamodb_config import DynamoDBConfig
+from app.store.dynamodb_retry import RetryPolicy
+from tests.conftest import fresh_dynamodb_table
+from tests.faults import FAULTS, FaultyTransport
+from tests.support import HeaderIdentity, order_body
+
+pytestmark = pytest.mark.anyio
+
+FAST_RETRY = RetryPolicy(budget=0.5, max_attempts=4, base_delay=0.01, max_delay=0.05)
+BOUND = 5.0  # seconds: generous for a loaded CI machine, far below API Gateway's 30 s
+WRITES = ("PutItem", "UpdateItem", "DeleteItem")
+READS = ("GetItem", "Query")
+UNAVAILABLE = {"detail": "The order store is temporarily unavailable; retry later"}
+# faults after which a request may have been applied (never: throttling, a refused connection)
+MAYBE_APPLIED = ["internal-error", "bad-gateway", "unavailable", "read-timeout"]
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    transport: FaultyTransport
+    store: DynamoDBStore
+
+    async def create(self) -> dict[str, Any]:
+        response = await self.client.post("/orders", json=order_body("kept"))
+        assert response.status_code == 201
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def snapshot(self) -> Any:
+        return (await self.client.get("/orders")).json()
+
+
+@pytest.fixture
+async def api(moto_endpoint: str) -> AsyncIterator[Api]:
+    store_url = await fresh_dynamodb_table(moto_endpoint)
+    transport = FaultyTransport()
+    config = replace(DynamoDBConfig.from_url(store_url), retry=FAST_RETRY)
+    store = DynamoDBStore(config, transport=transport)
+    app: FastAPI = create_app(
+        Settings(store_url=store_url, greet_delay=0), store=store, identity=HeaderIdentity()
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        yield Api(client, transport, store)
+
+
+async def timed(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
+    started = time.monotonic()
+    response = await client.request(method, url, **kw)
+    assert time.monotonic() - started < BOUND
+    return response
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == UNAVAILABLE
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_persistent_write_faults_are_503_and_change_nothing(
+    api: Api, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    oid = (await api.create())["id"]
+    before = await api.snapshot()
+    api.transport.inject(fault, *WRITES)
+    attempts = [
+        ("POST", "/orders", order_body("new")),
+        ("PUT", f"/orders/{oid}", order_body("replaced")),
+        ("POST", f"/orders/{oid}/pay", None),
+        ("POST", f"/orders/{oid}/cancel", None),
+        ("DELETE", f"/orders/{oid}", None),
+    ]
+    with caplog.at_level(logging.WARNING, logger="app.store.dynamodb"):
+        for method, url, body in attempts:
+            assert_unavailable(await timed(api.client, method, url, json=body))
+    retried = sum(api.transport.injected.values())
+    assert len(attempts) < retried <= len(attempts) * FAST_RETRY.max_attempts
+    assert len([r for r in caplog.records if "unavailable" in r.getMessage()]) == len(attempts)
+    api.transport.heal()
+    assert await api.snapshot() == before
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_persistent_read_faults_are_503(api: Api, fault: str) -> None:
+    oid = (await api.create())["id"]
+    api.transport.inject(fault, *READS)
+    for url in (f"/orders/{oid}", "/orders", "/orders?cancelled=true&limit=1"):
+        assert_unavailable(await timed(api.client, "GET", url))
+    assert api.transport.injected["GetItem"] > 1
+    assert api.transport.injected["Query"] > 2
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_transient_faults_are_retried_transparently(api: Api, fault: str) -> None:
+    api.transport.inject(fault, "PutItem", times=2)
+    created = await api.create()
+    oid = created["id"]
+    api.transport.inject(fault, "GetItem", times=2)
+    assert (await api.client.get(f"/orders/{oid}")).json() == created
+    api.transport.inject(fault, "UpdateItem", times=2)
+    paid = await api.client.post(f"/orders/{oid}/pay")
+    assert (paid.status_code, paid.json()["status"]) == (200, "paid")
+    api.transport.inject(fault, "Query", times=2)
+    assert (await api.client.get("/orders")).json() == {"orders": [paid.json()]}
+    api.transport.inject(fault, "DeleteItem", times=2)
+    assert (await api.client.delete(f"/orders/{oid}")).status_code == 204
+    api.transport.heal()
+    assert (await api.client.get(f"/orders/{oid}")).status_code == 404
+    assert api.transport.injected["DeleteItem"] == 2
+
+
+@pytest.mark.parametrize("fault", MAYBE_APPLIED)
+async def test_a_write_whose_answer_was_lost_counts_once(api: Api, fault: str) -> None:
+    """The write reached the table but the answer did not: the retry must not report 409/404."""
+    api.transport.inject(fault, "PutItem", times=1, after_forwarding=True)
+    created = await api.create()
+    oid = created["id"]
+    assert api.transport.injected["PutItem"] == 1
+    assert await api.snapshot() == {"orders": [created]}
+
+    api.transport.inject(fault, "UpdateItem", times=1, after_forwarding=True)
+    paid = await api.client.post(f"/orders/{oid}/pay")
+    assert (paid.status_code, paid.json()["status"]) == (200, "paid")
+    stored = await api.store.get("alice", UUID(oid))
+    assert stored is not None
+    assert stored.version == 2  # applied exactly once
+    assert api.transport.injected["UpdateItem"] == 1
+
+    api.transport.inject(fault, "DeleteItem", times=1, after_forwarding=True)
+    assert (await api.client.delete(f"/orders/{oid}")).status_code == 204
+    assert api.transport.injected["DeleteItem"] == 1
+    api.transport.heal()
+    assert (await api.client.get(f"/orders/{oid}")).status_code == 404
+
+
+@pytest.mark.parametrize("fault", ["throttling", "connect-error"])
+async def test_a_delete_retried_after_a_fault_that_applied_nothing_is_still_404(
+    api: Api, fault: str
+) -> None:
+    oid = (await api.create())["id"]
+    assert (await api.client.delete(f"/orders/{oid}")).status_code == 204
+    api.transport.inject(fault, "DeleteItem", times=1)
+    assert (await api.client.delete(f"/orders/{oid}")).status_code == 404
+    assert api.transport.injected["DeleteItem"] == 1
+
+
+async def test_a_conflict_is_still_a_conflict_after_a_lost_answer(api: Api) -> None:
+    oid = (await api.create())["id"]
+    assert (await api.client.post(f"/orders/{oid}/pay")).status_code == 200
+    api.transport.inject("internal-error", "UpdateItem", times=1)
+    response = await api.client.put(f"/orders/{oid}", json=order_body("late"))
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Cannot replace an order whose status is paid"}
+
+
+async def test_an_endpoint_that_never_answers_is_503_within_the_budget(
+    aws_env: dict[str, str],
+) -> None:
+    """A real socket that accepts and stays silent: the client's read timeout must fire."""
+    connections = 0
+    finished = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read(65536)
+        await finished.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = (
+        f"dynamodb://orders?endpoint=http://127.0.0.1:{port}"
+        "&read_timeout=0.2&connect_timeout=0.2&retry_budget=1"
+    )
+    app = create_app(Settings(store_url=url, greet_delay=0), identity=HeaderIdentity())
+    async with (
+        server,
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        assert_unavailable(await timed(client, "GET", "/orders"))
+        assert_unavailable(await timed(client, "POST", "/orders", json=order_body()))
+        finished.set()
+    assert connections >= 4  # each request was retried on a fresh connection
