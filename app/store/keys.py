@@ -25,3 +25,13 @@ IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
 
 def order_sort_key(order_id: UUID) -> str:
     return f"{ORDER_PREFIX}{order_id}"
+
+
+# The only DynamoDB calls the store makes: the Lambda role is granted exactly these, on this table.
+DYNAMODB_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
