@@ -9,8 +9,10 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
+STAGE ?= dev
+CDK := npx --no-install cdk
 
-.PHONY: help setup run test lint format bench-greeting clean
+.PHONY: help setup run test lint format bench-greeting clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -40,5 +42,19 @@ format: setup ## Apply ruff's fixes and formatting
 bench-greeting: setup ## 1,000 concurrent GET /hi (GREET_DELAY=3) against one uvicorn worker
 	$(UV) run --no-sync python -m bench.greeting
 
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+npm-ci: node_modules/.package-lock.json ## Install the pinned AWS CDK CLI (npm ci)
+
+synth: setup npm-ci ## Synthesize the CloudFormation template of STAGE=dev|prod into cdk.out/ (offline)
+	$(CDK) synth -c stage=$(STAGE) --quiet
+
+deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS credentials
+	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+
+destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
+	$(CDK) destroy -c stage=$(STAGE)
+
 clean: ## Remove local environments and caches (keeps var/ data)
-	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache
+	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache node_modules cdk.out
