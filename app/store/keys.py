@@ -18,15 +18,6 @@ class KeyAttribute:
 PARTITION_KEY = KeyAttribute("pk", "S")
 SORT_KEY = KeyAttribute("sk", "S")
 TTL_ATTRIBUTE = "expires_at"
-
-ORDER_PREFIX = "ORDER#"
-IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
-
-
-def order_sort_key(order_id: UUID) -> str:
-    return f"{ORDER_PREFIX}{order_id}"
-
-
 # The only DynamoDB calls the store makes: the Lambda role is granted exactly these, on this table.
 DYNAMODB_ACTIONS: tuple[str, ...] = (
     "dynamodb:GetItem",
@@ -35,3 +26,10 @@ DYNAMODB_ACTIONS: tuple[str, ...] = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
+
+ORDER_PREFIX = "ORDER#"
+IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"
+
+
+def order_sort_key(order_id: UUID) -> str:
+    return f"{ORDER_PREFIX}{order_id}"
