@@ -6,6 +6,13 @@ from aws_cdk import App
 
 from infra.stack import build
 
-app = App()
-build(app)
-app.synth()
+
+def main() -> None:
+    """Synthesize the stack of the ``stage`` in the CDK context into the cloud assembly."""
+    app = App()
+    build(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()
