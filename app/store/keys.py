@@ -18,6 +18,15 @@ class KeyAttribute:
 PARTITION_KEY = KeyAttribute("pk", "S")
 SORT_KEY = KeyAttribute("sk", "S")
 TTL_ATTRIBUTE = "expires_at"
+# The only DynamoDB calls the store makes: the Lambda role is granted exactly these, on this table.
+# TransactWriteItems (an order and its idempotency record) is authorized per item by these.
+DYNAMODB_ACTIONS: tuple[str, ...] = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
 
 ORDER_PREFIX = "ORDER#"
 IDEMPOTENCY_PREFIX = "IDEMPOTENCY#"

@@ -1,0 +1,84 @@
+"""The Orders API stack: table, function, identity, HTTP API and their outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import App, CfnOutput, RemovalPolicy, Stack, Tags, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from app.store.keys import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
+from infra.api import OrdersHttpApi
+from infra.auth import jwt_issuer
+from infra.bundling import lambda_code
+from infra.compute import OrdersFunction
+from infra.config import StageConfig
+
+KEY_TYPES = {
+    "S": dynamodb.AttributeType.STRING,
+    "N": dynamodb.AttributeType.NUMBER,
+    "B": dynamodb.AttributeType.BINARY,
+}
+
+
+def stack_name(config: StageConfig) -> str:
+    return f"OrdersApi-{config.stage}"
+
+
+class OrdersApiStack(Stack):
+    """Everything the service needs in one stage. Environment-agnostic: synthesizes offline."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        code: lambda_.Code | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, description=f"Orders API ({config.stage})", **kwargs)
+        Tags.of(self).add("project", "orders-api")
+        Tags.of(self).add("stage", config.stage)
+        self.table = dynamodb.TableV2(
+            self,
+            "Orders",
+            partition_key=attribute(PARTITION_KEY),
+            sort_key=attribute(SORT_KEY),
+            billing=dynamodb.Billing.on_demand(),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=TTL_ATTRIBUTE,
+            deletion_protection=config.is_prod,
+            removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
+        )
+        jwt = jwt_issuer(self, config)
+        orders = OrdersFunction(
+            self, "Service", config=config, table=self.table, code=code or lambda_code()
+        )
+        http = OrdersHttpApi(self, "Http", config=config, target=orders.alias, jwt=jwt)
+
+        CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")
+        CfnOutput(self, "TableName", value=self.table.table_name)
+        CfnOutput(self, "FunctionName", value=orders.function.function_name)
+        CfnOutput(self, "JwtIssuer", value=jwt.issuer, description="Issuer the API trusts")
+        if jwt.user_pool is not None and jwt.client is not None:
+            CfnOutput(self, "UserPoolId", value=jwt.user_pool.user_pool_id)
+            CfnOutput(self, "UserPoolClientId", value=jwt.client.user_pool_client_id)
+
+
+def attribute(key: KeyAttribute) -> dynamodb.Attribute:
+    """A CDK key attribute from the app's key schema."""
+    return dynamodb.Attribute(name=key.name, type=KEY_TYPES[key.type])
+
+
+def build(app: App, *, code: lambda_.Code | None = None) -> OrdersApiStack:
+    """The stage's stack (from the app's context), checked by cdk-nag's AwsSolutions pack."""
+    config = StageConfig.from_context(app.node.try_get_context)
+    stack = OrdersApiStack(app, stack_name(config), config=config, code=code)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+    return stack

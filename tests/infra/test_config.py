@@ -1,0 +1,82 @@
+"""Context knobs: defaults per stage, both CLI strings and cdk.json values, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.config import KNOBS, RETENTION_DAYS, StageConfig
+
+
+def config(**context: Any) -> StageConfig:
+    values = {key.replace("_", "-"): value for key, value in context.items()}
+    return StageConfig.from_context(values.get)
+
+
+def test_defaults_differ_by_stage() -> None:
+    dev, prod = config(), config(stage="prod")
+    assert (dev.stage, dev.is_prod, prod.stage, prod.is_prod) == ("dev", False, "prod", True)
+    assert (dev.log_retention_days, prod.log_retention_days) == (30, 365)
+    assert dev.oidc_issuer is None
+    assert dev.cors_origins == ()
+    assert not dev.self_sign_up
+    assert dev.greet_delay == 3.0
+    assert dev.timeout_seconds > dev.greet_delay
+
+
+def test_cli_strings_and_json_values_mean_the_same() -> None:
+    from_cli = config(
+        cors_origins="https://a.example, https://b.example",
+        self_sign_up="true",
+        memory_mb="1024",
+        greet_delay="2.5",
+        log_level="warning",
+    )
+    from_json = config(
+        cors_origins=["https://a.example", "https://b.example"],
+        self_sign_up=True,
+        memory_mb=1024,
+        greet_delay=2.5,
+        log_level="WARNING",
+    )
+    assert from_cli == from_json
+    assert from_cli.cors_origins == ("https://a.example", "https://b.example")
+
+
+@pytest.mark.parametrize(("delay", "timeout"), [(0, 10), (3, 10), (12.5, 18), (25, 29)])
+def test_timeout_stays_above_the_delay_and_below_the_gateway_limit(
+    delay: float, timeout: int
+) -> None:
+    assert config(greet_delay=delay).timeout_seconds == timeout
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"stage": "staging"}, "stage must be one of"),
+        ({"greet_delay": "26"}, "greet-delay"),
+        ({"greet_delay": "-1"}, "greet-delay"),
+        ({"memory_mb": "64"}, "memory-mb"),
+        ({"log_retention_days": "31"}, "log-retention-days"),
+        ({"self_sign_up": "yes"}, "self-sign-up"),
+        ({"log_level": "LOUD"}, "log-level"),
+        ({"oidc_issuer": "https://id.example.com"}, "go together"),
+        ({"oidc_audience": "api"}, "go together"),
+        ({"oidc_issuer": "http://id.example.com", "oidc_audience": "api"}, "https://"),
+    ],
+)
+def test_bad_values_are_refused_with_the_key_named(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        config(**context)
+
+
+def test_every_knob_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for knob in KNOBS:
+        assert f"| `{knob.key}` |" in readme, knob.key
+
+
+def test_retention_days_are_cloudwatch_values() -> None:
+    assert {1, 7, 30, 365, 3653} <= set(RETENTION_DAYS)
