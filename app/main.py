@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.errors import register_error_handlers
-from app.identity import DevIdentity, IdentityProvider
+from app.identity import DevIdentity, GatewayIdentity, IdentityProvider
 from app.limits import BodyLimitMiddleware
 from app.routes import greeting, orders
 from app.service import OrdersService
@@ -19,6 +19,8 @@ from app.store import OrderStore, open_store
 
 def build_identity(settings: Settings) -> IdentityProvider:
     """The identity provider the settings name (one seam for every mode)."""
+    if settings.identity_mode == "gateway":
+        return GatewayIdentity()
     identity = DevIdentity(settings.dev_owner)
     identity.announce()
     return identity
