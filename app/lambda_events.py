@@ -42,13 +42,17 @@ def classify(event: object) -> EventKind:
     if not isinstance(context, Mapping):
         raise BadEvent("missing requestContext")
     version = event.get("version")
+    if version not in ("1.0", "2.0", None):
+        raise BadEvent(f"unsupported payload format version {version!r}")
     if "elb" in context:
         return "alb"
     if version == "2.0":
         return "http-v2"
-    if version in ("1.0", None) and "httpMethod" in event:
+    if "httpMethod" in event:
         return "http-v1"
-    raise BadEvent(f"unsupported payload format version {version!r}")
+    if version == "1.0" or "resource" in event:
+        raise BadEvent("missing httpMethod")
+    raise BadEvent("missing payload format version")
 
 
 def check(kind: EventKind, event: Mapping[str, Any]) -> None:
