@@ -77,9 +77,13 @@ class LambdaAdapter:
             kind = classify(event)
             check(kind, event)
             handler = _mangum_handler(kind, event)(event, context, self.config)
-            scope = handler.scope
-            scope["root_path"], scope["path"] = root_path(kind, event)
-            body = handler.body
+            try:
+                scope = handler.scope
+                scope["root_path"], scope["path"] = root_path(kind, event)
+                body = handler.body
+            except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as exc:
+                # Whatever check() missed and Mangum cannot read is still the event's fault.
+                raise BadEvent(f"unreadable event ({type(exc).__name__})") from exc
         except BadEvent as exc:
             logger.warning(
                 "Rejected Lambda event: %s",
