@@ -144,7 +144,7 @@ class BrokenStore:
 def test_an_unexpected_error_in_the_app_is_a_json_500(tmp_path: Any) -> None:
     settings = Settings(store_url="sqlite:///unused.db", identity_mode="gateway")
     store = BrokenStore(f"sqlite:///{tmp_path / 'broken.db'}")
-    adapter = LambdaAdapter(create_app(settings, store=store, identity=GatewayIdentity()))  # type: ignore[arg-type]
+    adapter = LambdaAdapter(create_app(settings, store=store, identity=GatewayIdentity()))
     try:
         response = check_proxy_response(adapter(at("http-api-v2", "GET", "/orders", sub="a"), None))
     finally:
