@@ -24,10 +24,13 @@ class Settings(BaseSettings):
         default=DEFAULT_STORE_URL,
         description="Where orders live: sqlite:///<path> (relative) or sqlite:////<abs path>.",
     )
-    identity_mode: Literal["dev", "jwt"] = Field(
+    identity_mode: Literal["dev", "jwt", "gateway"] = Field(
         default="dev",
-        description="Who the caller is: dev = one fixed development identity; "
-        "jwt = a verified bearer token's sub.",
+        description=(
+            "Who the caller is: dev = one fixed development identity; jwt = a verified bearer "
+            "token's sub; gateway = the subject of the JWT API Gateway's authorizer verified "
+            "(Lambda only)."
+        ),
     )
     dev_owner: str = Field(
         default="dev-user", min_length=1, description="The owner used by identity_mode=dev."

@@ -10,12 +10,14 @@ from app.config import Settings
 from app.service import OrdersService
 
 
-def get_service(request: Request) -> OrdersService:
+# async on purpose: FastAPI runs a plain ``def`` dependency in a worker thread, and under
+# Lambda every invocation would start a new one (anyio ties its workers to the root task).
+async def get_service(request: Request) -> OrdersService:
     service: OrdersService = request.app.state.service
     return service
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
@@ -70,10 +71,53 @@ class JwtIdentity:
         return verified.subject
 
 
+MAX_SUBJECT_LENGTH = 256
+
+
+def gateway_subject(event: object) -> str | None:
+    """The ``sub`` claim API Gateway's authorizer verified, from the Lambda event; else None.
+
+    HTTP API (payload 2.0 and 1.0) JWT authorizers put the claims at
+    ``requestContext.authorizer.jwt.claims``; REST API Cognito authorizers (and HTTP API
+    payload 1.0) at ``requestContext.authorizer.claims``. Only API Gateway writes
+    ``requestContext``: nothing a client sends (headers, body, query) is consulted.
+    """
+    context = _mapping(_mapping(event).get("requestContext"))
+    authorizer = _mapping(context.get("authorizer"))
+    for claims in (
+        _mapping(_mapping(authorizer.get("jwt")).get("claims")),
+        _mapping(authorizer.get("claims")),
+    ):
+        subject = claims.get("sub")
+        if isinstance(subject, str) and subject.strip() and len(subject) <= MAX_SUBJECT_LENGTH:
+            return subject
+    return None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+class GatewayIdentity:
+    """The caller is the JWT subject API Gateway verified (``IDENTITY_MODE=gateway``).
+
+    Reads the Lambda event Mangum puts in the ASGI scope (``aws.event``). Without verified
+    claims (not behind the authorizer, or not on Lambda at all) every protected route is 401.
+    """
+
+    async def __call__(self, request: Request) -> str:
+        subject = gateway_subject(request.scope.get("aws.event"))
+        if subject is None:
+            raise NotAuthenticated("Bearer", "Not authenticated")
+        return subject
+
+
 async def current_owner(request: Request) -> str:
     """The caller's owner id, from the provider chosen at the composition root."""
     provider: IdentityProvider = request.app.state.identity
-    return await provider(request)
+    owner = await provider(request)
+    request.state.owner = owner  # for the per-request log line, never the response
+    return owner
 
 
 Owner = Annotated[str, Depends(current_owner)]

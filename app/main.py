@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.errors import register_error_handlers
-from app.identity import DevIdentity, IdentityProvider, JwtIdentity
+from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.limits import BodyLimitMiddleware
 from app.routes import greeting, orders
 from app.service import OrdersService
@@ -35,6 +35,8 @@ def build_identity(settings: Settings) -> IdentityProvider:
             issuer=settings.jwt_issuer, audiences=settings.audiences(), keys=keys
         )
         return JwtIdentity(verifier)
+    if settings.identity_mode == "gateway":
+        return GatewayIdentity()
     identity = DevIdentity(settings.dev_owner)
     identity.announce()
     return identity

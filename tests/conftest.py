@@ -11,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 
 from app.config import Settings
+from app.lambda_adapter import LambdaAdapter, build_handler
 from app.main import create_app
+from tests.lambda_transport import LambdaInvoker, LambdaTransport, PayloadVersion
 from tests.support import TEST_USER_HEADER, HeaderIdentity
 
 FAKE_AWS_ENV = {
@@ -91,16 +93,50 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield application
 
 
+TRANSPORTS = ["asgi", "lambda-v2", "lambda-v1"]
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> str:
+    """How requests reach the app: in-process ASGI, or the Lambda handler with HTTP API 2.0
+    events or REST API 1.0 events (identity from the authorizer claims, as on AWS)."""
+    kind: str = request.param
+    return kind
+
+
 @pytest.fixture
-async def client_for(app: FastAPI) -> AsyncIterator[ClientFactory]:
+async def connect(
+    transport: str, settings: Settings, app: FastAPI
+) -> AsyncIterator[Callable[[], httpx.AsyncBaseTransport]]:
+    """New httpx transports to the app under test, of the kind ``transport`` names.
+
+    For the Lambda kinds, the handler is built from ``settings`` (identity from the gateway)
+    and runs on its own thread, as one execution environment runs it.
+    """
+    if transport == "asgi":
+        yield lambda: httpx.ASGITransport(app=app)
+        return
+    invoker = LambdaInvoker()
+    gateway = settings.model_copy(update={"identity_mode": "gateway"})
+    handler: LambdaAdapter = await invoker.run(build_handler, gateway)
+    version: PayloadVersion = "2.0" if transport == "lambda-v2" else "1.0"
+    try:
+        yield lambda: LambdaTransport(handler, invoker, version=version)
+    finally:
+        await invoker.run(handler.close)
+        invoker.shutdown()
+
+
+@pytest.fixture
+async def client_for(
+    connect: Callable[[], httpx.AsyncBaseTransport],
+) -> AsyncIterator[ClientFactory]:
     """``client_for("bob")`` is an HTTP client whose requests act as user bob."""
     opened: list[httpx.AsyncClient] = []
 
     def make(user: str) -> httpx.AsyncClient:
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://testserver",
-            headers={TEST_USER_HEADER: user},
+            transport=connect(), base_url="http://testserver", headers={TEST_USER_HEADER: user}
         )
         opened.append(client)
         return client

@@ -1,0 +1,231 @@
+"""Serve an ASGI app to Lambda through Mangum, with what Mangum gets wrong fixed.
+
+- One event loop per execution environment, created at init; every invocation runs on it, so
+  clients opened in invocation 1 keep working in 2..N (Mangum's own ``__call__`` runs on
+  whatever ``asyncio.get_event_loop()`` returns, which differs by Python version and thread).
+- The app's lifespan starts once, at init (inside a SnapStart snapshot), never per request.
+- Events are checked before Mangum reads them; a bad one is a JSON 400, never a traceback.
+- Any failure inside is a JSON 500 in proxy shape; nothing escapes ``__call__``.
+- HTTP API 2.0: no invented ``content-type: application/json`` on responses that have none
+  (a 204 stays bare).
+- The root path (stage or base path mapping) is inferred from each event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
+from mangum.handlers import ALB, APIGateway, HTTPGateway
+from mangum.protocols.http import HTTPCycle, HTTPCycleState
+from mangum.types import LambdaConfig, LambdaHandler
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.config import Settings, env_name
+from app.lambda_events import BadEvent, EventKind, check, classify, root_path
+from app.lambda_lifespan import Lifespan
+from app.main import create_app
+
+logger = logging.getLogger("app.lambda")
+
+ProxyResponse = dict[str, Any]
+
+
+class LambdaAdapter:
+    """``adapter(event, context)`` serves one Lambda HTTP event with ``app``.
+
+    Build it once per execution environment (at module level of the handler module): the
+    constructor creates the event loop and runs the app's startup on it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.config = LambdaConfig(
+            api_gateway_base_path="/",
+            text_mime_types=[*DEFAULT_TEXT_MIME_TYPES],
+            exclude_headers=[],
+        )
+        self._guarded_app = _guarded(app)
+        # Mangum's per-response INFO line would double the one structured line logged here.
+        logging.getLogger("mangum.http").setLevel(logging.WARNING)
+        self.loop = asyncio.new_event_loop()
+        self.lifespan = Lifespan(app)
+        self.loop.run_until_complete(self.lifespan.startup())
+
+    def __call__(self, event: Any, context: Any) -> ProxyResponse:
+        try:
+            return self.loop.run_until_complete(self._serve(event, context))
+        except Exception:
+            logger.exception("Lambda invocation failed", extra=_ids(event, context))
+            return error_response(event, 500, "Internal Server Error")
+
+    def close(self) -> None:
+        """Run the app's shutdown and close the loop (Lambda itself never calls this)."""
+        if not self.loop.is_closed():
+            self.loop.run_until_complete(self.lifespan.shutdown())
+            self.loop.close()
+
+    async def _serve(self, event: Any, context: Any) -> ProxyResponse:
+        started = time.perf_counter()
+        try:
+            kind = classify(event)
+            check(kind, event)
+            handler = _mangum_handler(kind, event)(event, context, self.config)
+            try:
+                scope = handler.scope
+                scope["root_path"], scope["path"] = root_path(kind, event)
+                body = handler.body
+            except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as exc:
+                # Whatever check() missed and Mangum cannot read is still the event's fault.
+                raise BadEvent(f"unreadable event ({type(exc).__name__})") from exc
+        except BadEvent as exc:
+            logger.warning(
+                "Rejected Lambda event: %s",
+                exc,
+                extra={**_ids(event, context), "status": 400, "reason": str(exc)},
+            )
+            return error_response(event, 400, f"Bad request event: {exc}")
+        scope["state"] = dict(self.lifespan.state)
+        cycle = HTTPCycle(scope, body)
+        await cycle.run(self._guarded_app)  # type: ignore[arg-type]  # Awaitable vs Coroutine
+        if cycle.state is not HTTPCycleState.COMPLETE:
+            return error_response(event, 500, "Internal Server Error")
+        app_headers = [[bytes(k), bytes(v)] for k, v in cycle.headers]
+        response = handler({"status": cycle.status, "headers": app_headers, "body": cycle.body})
+        response = _fix_response(kind, event, response, app_headers)
+        _log_request(scope, context, cycle.status, started)
+        return response
+
+
+def lambda_settings(**overrides: Any) -> Settings:
+    """Settings for Lambda: from the environment, identity from API Gateway unless set."""
+    if env_name("identity_mode") not in os.environ:
+        overrides.setdefault("identity_mode", "gateway")
+    return Settings(**overrides)
+
+
+def build_handler(settings: Settings) -> LambdaAdapter:
+    """The Lambda handler for the app ``settings`` describe (store, identity, limits...)."""
+    if settings.identity_mode == "dev":
+        raise ValueError(
+            "IDENTITY_MODE=dev makes every caller the same user; it is for local runs only. "
+            "Lambda behind API Gateway uses IDENTITY_MODE=gateway."
+        )
+    return LambdaAdapter(create_app(settings))
+
+
+def _mangum_handler(kind: EventKind, event: Mapping[str, Any]) -> type[LambdaHandler]:
+    if kind == "alb":
+        return ALB
+    if kind == "http-v2" or "version" in event:
+        return HTTPGateway  # HTTP API, payload 2.0 or 1.0 (function URLs send 2.0)
+    return APIGateway  # REST API proxy integration
+
+
+def _fix_response(
+    kind: EventKind,
+    event: Mapping[str, Any],
+    response: ProxyResponse,
+    app_headers: list[list[bytes]],
+) -> ProxyResponse:
+    if kind == "http-v2":
+        headers: dict[str, str] = response.get("headers") or {}
+        if not any(header[0].lower() == b"content-type" for header in app_headers):
+            headers.pop("content-type", None)  # Mangum invents application/json
+        response["headers"] = headers
+    elif kind != "alb" or "multiValueHeaders" not in event:
+        response.setdefault("headers", {})
+    return response
+
+
+def _guarded(app: ASGIApp) -> ASGIApp:
+    """``app`` that answers a JSON 500 when it raises before its response started."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        progress = {"started": False, "complete": False}
+
+        async def tracking_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                progress["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                progress["complete"] = True
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except Exception:
+            if progress["complete"]:
+                return  # already answered (and logged) by the app's own error handler
+            logger.exception("Unhandled error in the ASGI app")
+            if progress["started"]:
+                raise
+            body = json.dumps({"detail": "Internal Server Error"}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+    return guarded
+
+
+def error_response(event: object, status: int, detail: str) -> ProxyResponse:
+    """A JSON error in the proxy response shape the event's source expects."""
+    response: ProxyResponse = {
+        "statusCode": status,
+        "body": json.dumps({"detail": detail}),
+        "isBase64Encoded": False,
+    }
+    headers = {"content-type": "application/json"}
+    if _is_multi_value_alb(event):
+        response["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    else:
+        response["headers"] = headers
+    return response
+
+
+def _is_multi_value_alb(event: object) -> bool:
+    if not isinstance(event, Mapping):
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, Mapping) and "elb" in context and "multiValueHeaders" in event
+
+
+def _ids(event: object, context: Any) -> dict[str, Any]:
+    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
+    gateway_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    return {
+        "lambda_request_id": getattr(context, "aws_request_id", None),
+        "apigw_request_id": gateway_id if isinstance(gateway_id, str) else None,
+    }
+
+
+def _log_request(scope: Scope, context: Any, status: int, started: float) -> None:
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    owner = scope.get("state", {}).get("owner")
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    logger.info(
+        "%s %s %s %.1fms",
+        scope["method"],
+        template or "-",
+        status,
+        latency_ms,
+        extra={
+            **_ids(scope.get("aws.event"), context),
+            "method": scope["method"],
+            "route": template,
+            "status": status,
+            "latency_ms": latency_ms,
+            "owner": owner,
+        },
+    )

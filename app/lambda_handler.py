@@ -1,0 +1,12 @@
+"""The AWS Lambda entry point: ``app.lambda_handler.handler``.
+
+The one module-level Lambda object. Importing this module (Lambda's init phase, captured by
+SnapStart) reads the settings, builds the app, creates the environment's event loop and runs
+the app's startup; every invocation then reuses all of it.
+"""
+
+from __future__ import annotations
+
+from app.lambda_adapter import build_handler, lambda_settings
+
+handler = build_handler(lambda_settings())

@@ -1,0 +1,1 @@
+"""Minimal apps the benchmarks measure the project against."""

@@ -1,0 +1,271 @@
+"""Malformed and foreign events are JSON 400s, app failures JSON 500s: nothing escapes."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.types import Receive, Scope, Send
+
+from app.config import Settings
+from app.identity import GatewayIdentity
+from app.lambda_adapter import LambdaAdapter, build_handler
+from app.main import create_app
+from app.store import open_store
+from tests.lambda_transport import check_proxy_response
+from tests.test_lambda_responses import SAMPLES, at, sample
+
+FUZZ_EXAMPLES = 2_000
+
+
+@pytest.fixture(scope="module")
+def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaAdapter]:
+    db = tmp_path_factory.mktemp("events") / "orders.db"
+    adapter = build_handler(
+        Settings(store_url=f"sqlite:///{db}", greet_delay=0, identity_mode="gateway")
+    )
+    yield adapter
+    adapter.close()
+
+
+def _without_request_context(e: dict[str, Any]) -> None:
+    del e["requestContext"]
+
+
+def _null_headers(e: dict[str, Any]) -> None:
+    e["headers"] = None
+
+
+def _bad_base64(e: dict[str, Any]) -> None:
+    e["body"], e["isBase64Encoded"] = "not base64!", True
+
+
+def _host(value: str) -> Any:
+    def mutate(e: dict[str, Any]) -> None:
+        e["headers"]["host"] = value
+        if "multiValueHeaders" in e:
+            e["multiValueHeaders"]["host"] = [value]
+
+    return mutate
+
+
+def _forwarded_port(e: dict[str, Any]) -> None:
+    e["headers"]["x-forwarded-port"] = "443,80"
+    if "multiValueHeaders" in e:
+        e["multiValueHeaders"]["x-forwarded-port"] = ["443,80"]
+
+
+def _version(e: dict[str, Any]) -> None:
+    e["version"] = "3.0"
+
+
+MALFORMED = {
+    "missing-requestContext": _without_request_context,
+    "headers-null": _null_headers,
+    "body-not-base64": _bad_base64,
+    "host-empty-port": _host("example.com:"),
+    "host-two-colons": _host("a:b:c"),
+    "x-forwarded-port-list": _forwarded_port,
+    "unknown-payload-version": _version,
+}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_events_are_json_400_and_logged(
+    handler: LambdaAdapter, name: str, case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = at(name, "GET", "/hi")
+    MALFORMED[case](event)
+    with caplog.at_level(logging.WARNING, logger="app.lambda"):
+        response = check_proxy_response(handler(event, None))
+    assert response["statusCode"] == 400
+    assert response["headers"]["content-type"] == "application/json"
+    assert json.loads(response["body"])["detail"].startswith("Bad request event: ")
+    rejected = [r for r in caplog.records if r.getMessage().startswith("Rejected Lambda event")]
+    assert len(rejected) == 1
+    assert rejected[0].__dict__["status"] == 400
+
+
+def test_each_malformed_case_is_rejected_for_its_own_reason(handler: LambdaAdapter) -> None:
+    details = set()
+    for mutate in MALFORMED.values():
+        event = at("http-api-v2", "GET", "/hi")
+        mutate(event)
+        details.add(json.loads(handler(event, None)["body"])["detail"])
+    assert len(details) == len(MALFORMED) - 1  # both bad hosts share "invalid Host header"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}}}]},
+        {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}},
+        {},
+        [],
+        "GET /hi",
+        None,
+        42,
+    ],
+    ids=["s3", "eventbridge", "empty", "list", "string", "null", "number"],
+)
+def test_events_that_are_not_http_get_a_clear_error(
+    handler: LambdaAdapter, event: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="app.lambda"):
+        response = check_proxy_response(handler(event, None))
+    assert response["statusCode"] == 400
+    assert "not an HTTP event" in json.loads(response["body"])["detail"]
+    assert any("not an HTTP event" in r.getMessage() for r in caplog.records)
+
+
+# --- failures inside the app ----------------------------------------------------------------
+
+
+class BrokenStore:
+    """A real store whose listing breaks with an error the app does not expect."""
+
+    def __init__(self, url: str) -> None:
+        self.inner = open_store(url)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def list(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+
+def test_an_unexpected_error_in_the_app_is_a_json_500(tmp_path: Any) -> None:
+    settings = Settings(store_url="sqlite:///unused.db", identity_mode="gateway")
+    store = BrokenStore(f"sqlite:///{tmp_path / 'broken.db'}")
+    adapter = LambdaAdapter(create_app(settings, store=store, identity=GatewayIdentity()))
+    try:
+        response = check_proxy_response(adapter(at("http-api-v2", "GET", "/orders", sub="a"), None))
+    finally:
+        adapter.close()
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"detail": "Internal Server Error"}
+    assert "disk on fire" not in response["body"]
+
+
+async def _raises_before_responding(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        return
+    raise RuntimeError("boom")
+
+
+async def _raises_mid_response(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    raise RuntimeError("boom")
+
+
+async def _never_responds(scope: Scope, receive: Receive, send: Send) -> None:
+    return
+
+
+@pytest.mark.parametrize("app", [_raises_before_responding, _raises_mid_response, _never_responds])
+@pytest.mark.parametrize("name", SAMPLES)
+def test_a_broken_asgi_app_is_a_json_500(app: Any, name: str) -> None:
+    adapter = LambdaAdapter(app)
+    try:
+        response = check_proxy_response(adapter(at(name, "GET", "/x"), None))
+    finally:
+        adapter.close()
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"detail": "Internal Server Error"}
+
+
+# --- fuzz -------------------------------------------------------------------------------------
+
+ODD_VALUES = st.sampled_from(
+    [
+        None,
+        "",
+        0,
+        -1,
+        True,
+        1.5,
+        [],
+        {},
+        ["x"],
+        {"a": 1},
+        "example.com:",
+        "a:b:c",
+        "443,80",
+        "99999",
+        "%zz",
+        "/../../etc",
+        "\x00",
+        "not base64!",
+        "3.0",
+        "GET",
+        "ftp",
+        "é",
+        "x" * 300,
+    ]
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_events(draw: st.DrawFn) -> Any:
+    """A real sample event (possibly re-aimed at a route), with 1-4 fields replaced or removed."""
+    name = draw(st.sampled_from(SAMPLES))
+    route = draw(st.sampled_from([None, ("GET", "/hi"), ("POST", "/orders"), ("GET", "/docs")]))
+    event = copy.deepcopy(sample(name)) if route is None else at(name, *route, sub="fuzz")
+    for _ in range(draw(st.integers(1, 4))):
+        paths = _paths(event)
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = event
+        for key in path[:-1]:
+            parent = parent[key]
+        if draw(st.booleans()) and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            odd = draw(ODD_VALUES | st.text(max_size=20) | st.integers())
+            parent[path[-1]] = copy.deepcopy(odd)  # never mutate the shared sample values
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from([None, [], "event", 1, {"version": "2.0"}]))
+    return event
+
+
+def test_fuzzed_events_never_escape_and_always_get_a_proxy_response(
+    handler: LambdaAdapter,
+) -> None:
+    seen: list[int] = []
+
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(mutated_events())
+    def one(event: Any) -> None:
+        response = check_proxy_response(handler(event, None))
+        assert response["statusCode"] < 500, (event, response)
+        seen.append(response["statusCode"])
+
+    one()
+    assert len(seen) >= FUZZ_EXAMPLES
+    assert {400, 200} <= set(seen)  # both rejections and served requests were generated

@@ -1,0 +1,96 @@
+"""One execution environment: startup once, one loop, clients reused by every invocation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lambda_loop_check import INVOCATIONS, run_check
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def assert_one_environment(report: dict[str, Any]) -> None:
+    assert report["created"] == [201] * INVOCATIONS
+    assert report["listed"] == INVOCATIONS
+    # The store was opened once, at init, and every call ran on the one loop.
+    assert report["store_opened"] == 1
+    assert report["store_closed"] == 1  # only by close(), after the 100 invocations
+    assert report["store_loops"] == 1
+    # Clients opened at startup and in invocation 1 served invocations 2..N.
+    assert report["app_startups"] == 1
+    assert report["ping_statuses"] == [200] * INVOCATIONS
+    assert report["eager_clients"] == report["lazy_clients"] == report["loops"] == 1
+
+
+def test_100_invocations_share_one_startup_one_loop_and_the_same_clients(
+    tmp_path: Path,
+) -> None:
+    assert_one_environment(run_check(tmp_path))
+
+
+def _interpreter(version: str) -> str | None:
+    """A python<version> found by uv (pyenv installs are reached through PYENV_VERSION)."""
+    uv = shutil.which("uv")
+    if uv is None:
+        return None
+    candidates = [version]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += [str(p / "bin" / f"python{version}") for p in pyenv_root.glob(f"{version}.*")]
+    for candidate in candidates:
+        found = subprocess.run(  # noqa: S603
+            [uv, "python", "find", "--no-project", candidate],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            return found.stdout.strip()
+    return None
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13"])
+def test_the_same_holds_on_newer_pythons(version: str, tmp_path: Path) -> None:
+    """Builds a venv of the runtime dependencies for that Python (uv, cached) and reruns it."""
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"no Python {version} interpreter on this machine")
+    uv = shutil.which("uv")
+    assert uv is not None
+    venv = tmp_path / "venv"
+    requirements = tmp_path / "requirements.txt"
+    export = [uv, "export", "--frozen", "--no-default-groups", "--no-hashes", "--quiet"]
+    exported = subprocess.run(  # noqa: S603
+        [*export, "--extra", "aws", "--extra", "local", "--no-emit-project"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    requirements.write_text(exported.stdout)
+    subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv)], check=True)  # noqa: S603
+    venv_python = venv / "bin" / "python"
+    subprocess.run(  # noqa: S603
+        [uv, "pip", "install", "--quiet", "--python", str(venv_python), "-r", str(requirements)],
+        check=True,
+        timeout=300,
+    )
+    result = subprocess.run(  # noqa: S603
+        [str(venv_python), "-W", "error", "-m", "tests.lambda_loop_check", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["python"].startswith(version)
+    assert_one_environment(report)
