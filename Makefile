@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test lint format bench-greeting clean
+.PHONY: help setup run test fuzz lint format bench-greeting clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 
 test: lint ## Lint, then the whole test suite
 	$(UV) run --no-sync pytest
+
+fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
+	FUZZ_PROFILE=deep $(UV) run --no-sync pytest -s tests/test_fuzz.py
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .

@@ -101,3 +101,42 @@ async def test_etag_is_documented(
 async def test_if_match_is_documented(spec: dict[str, Any], path: str, method: str) -> None:
     params = spec["paths"][path][method]["parameters"]
     assert any(p["in"] == "header" and p["name"] == "If-Match" for p in params)
+
+
+LINKED_OPERATIONS = {
+    "GetOrder": ("/orders/{order_id}", "get"),
+    "ReplaceOrder": ("/orders/{order_id}", "put"),
+    "PayOrder": ("/orders/{order_id}/pay", "post"),
+    "CancelOrder": ("/orders/{order_id}/cancel", "post"),
+    "DeleteOrder": ("/orders/{order_id}", "delete"),
+}
+
+
+def _resolve(spec: dict[str, Any], ref: str) -> Any:
+    """Follow a local JSON pointer (``#/paths/~1orders/get``) through the document."""
+    assert ref.startswith("#/")
+    node: Any = spec
+    for token in ref[2:].split("/"):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/orders", "post", "201"),
+        ("/orders/{order_id}", "get", "200"),
+        ("/orders/{order_id}", "put", "200"),
+        ("/orders/{order_id}/pay", "post", "200"),
+        ("/orders/{order_id}/cancel", "post", "200"),
+    ],
+)
+async def test_order_responses_link_to_what_can_be_done_next(
+    spec: dict[str, Any], path: str, method: str, status: str
+) -> None:
+    links = spec["paths"][path][method]["responses"][status]["links"]
+    assert set(links) == set(LINKED_OPERATIONS)
+    for name, (target_path, target_method) in LINKED_OPERATIONS.items():
+        link = links[name]
+        assert _resolve(spec, link["operationRef"]) is spec["paths"][target_path][target_method]
+        assert link["parameters"] == {"order_id": "$response.body#/id"}

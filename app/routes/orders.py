@@ -31,28 +31,56 @@ COMMON_ERRORS = (413, 422, 503)
 ETAG = {"ETag": "The order's entity tag, for If-Match"}
 
 
+def _operation(path: str, method: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation at ``path``, fed the id of the order in the response."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method}",
+        "parameters": {"order_id": "$response.body#/id"},
+    }
+
+
+# What a client can do next with an order it got back (OpenAPI links, followed by clients and
+# by the stateful fuzz run).
+ORDER_LINKS = {
+    "GetOrder": _operation("/orders/{order_id}", "get"),
+    "ReplaceOrder": _operation("/orders/{order_id}", "put"),
+    "PayOrder": _operation("/orders/{order_id}/pay", "post"),
+    "CancelOrder": _operation("/orders/{order_id}/cancel", "post"),
+    "DeleteOrder": _operation("/orders/{order_id}", "delete"),
+}
+
+
 def _responses(
-    *errors: int, success: int = 200, headers: dict[str, str] | None = None
+    *errors: int,
+    success: int = 200,
+    headers: dict[str, str] | None = None,
+    links: dict[str, dict[str, Any]] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries: every error this operation can answer, and its success headers."""
+    """OpenAPI entries: every error this operation can answer, its success headers and links."""
     docs: dict[int | str, dict[str, Any]] = {
         code: {"model": ErrorSchema, "description": ERROR_DESCRIPTIONS[code]}
         for code in (*errors, *COMMON_ERRORS)
     }
+    ok: dict[str, Any] = {}
     if headers:
-        docs[success] = {
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in headers.items()
-            }
+        ok["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
         }
+    if links:
+        ok["links"] = links
+    if ok:
+        docs[success] = ok
     return docs
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=_responses(success=201, headers={"Location": "URL of the new order", **ETAG}),
+    responses=_responses(
+        success=201, headers={"Location": "URL of the new order", **ETAG}, links=ORDER_LINKS
+    ),
     response_description="The new order",
 )
 async def create_order(
@@ -85,7 +113,7 @@ async def list_orders(
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 
-@router.get("/{order_id}", responses=_responses(404, headers=ETAG))
+@router.get("/{order_id}", responses=_responses(404, headers=ETAG, links=ORDER_LINKS))
 async def get_order(
     order_id: UUID, owner: Owner, service: Service, response: Response
 ) -> GetOrderSchema:
@@ -93,7 +121,7 @@ async def get_order(
     return _shaped(await service.get(owner, order_id), response)
 
 
-@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG))
+@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS))
 async def replace_order(
     order_id: UUID,
     body: CreateOrderSchema,
@@ -121,7 +149,9 @@ async def delete_order(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{order_id}/pay", responses=_responses(404, 409, 412, headers=ETAG))
+@router.post(
+    "/{order_id}/pay", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS)
+)
 async def pay_order(
     order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
 ) -> GetOrderSchema:
@@ -129,7 +159,9 @@ async def pay_order(
     return _shaped(await service.pay(owner, order_id, if_match=if_match), response)
 
 
-@router.post("/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG))
+@router.post(
+    "/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS)
+)
 async def cancel_order(
     order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
 ) -> GetOrderSchema:
