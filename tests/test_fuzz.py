@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import schemathesis
@@ -23,10 +24,12 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis import Case as GenericCase
 from schemathesis import Response
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from app.config import Settings
 from app.main import create_app
-from tests.support import HeaderIdentity
+from tests.oidc import AUDIENCE, LocalIssuer, serve_issuer
+from tests.support import TEST_USER_HEADER, HeaderIdentity
 
 # One app and store serve every example of an operation: state carries over, on purpose.
 _COMMON: dict[str, Any] = {
@@ -77,8 +80,13 @@ def fuzz_app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))
-def call_kwargs(request: pytest.FixtureRequest, fuzz_app: FastAPI) -> CallKwargs:
-    return TRANSPORTS[request.param](fuzz_app)
+def transport(request: pytest.FixtureRequest) -> Callable[[FastAPI], CallKwargs]:
+    return TRANSPORTS[request.param]
+
+
+@pytest.fixture
+def call_kwargs(transport: Callable[[FastAPI], CallKwargs], fuzz_app: FastAPI) -> CallKwargs:
+    return transport(fuzz_app)
 
 
 @schema.parametrize()
@@ -89,11 +97,52 @@ def test_every_operation_conforms(case: Case, call_kwargs: CallKwargs) -> None:
 
 
 def test_stateful_links(call_kwargs: CallKwargs) -> None:
+    def as_new_user() -> dict[str, str]:
+        return {TEST_USER_HEADER: f"fuzz-{uuid4()}"}
+
+    _run_stateful(schema, call_kwargs, as_new_user)
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[LocalIssuer]:
+    with serve_issuer() as running:
+        yield running
+
+
+def test_stateful_links_with_bearer_tokens(
+    store_url: str, issuer: LocalIssuer, transport: Callable[[FastAPI], CallKwargs]
+) -> None:
+    """IDENTITY_MODE=jwt: its document demands a bearer token, and every operation enforces it."""
+    settings = Settings(
+        store_url=store_url,
+        greet_delay=0,
+        identity_mode="jwt",
+        jwt_issuer=issuer.url,
+        jwt_audience=AUDIENCE,
+    )
+    app = create_app(settings)
+    # Bound to the app: the auth check's own probes (without credentials) must reach it too.
+    jwt_schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+
+    def as_new_user() -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.token(sub=f'fuzz-{uuid4()}')}"}
+
+    _run_stateful(jwt_schema, transport(app), as_new_user)
+
+
+def _run_stateful(
+    api: OpenApiSchema, call_kwargs: CallKwargs, credentials: Callable[[], dict[str, str]]
+) -> None:
     statuses: Counter[tuple[str, int]] = Counter()
 
-    class Orders(schema.as_state_machine()):  # type: ignore[misc]
+    class Orders(api.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # Each scenario is a new user: it starts from no orders, so a replay sees what the
+            # first run saw (Hypothesis shrinks by replaying).
+            self.headers = credentials()
+
         def get_call_kwargs(self, case: Case) -> CallKwargs:
-            return call_kwargs
+            return {**call_kwargs, "headers": self.headers}
 
         def after_call(self, response: Response, case: Case) -> None:
             super().after_call(response, case)
