@@ -36,7 +36,7 @@ _COMMON: dict[str, Any] = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
-settings.register_profile("fuzz-fast", max_examples=10, derandomize=True, **_COMMON)
+settings.register_profile("fuzz-fast", max_examples=6, derandomize=True, **_COMMON)
 settings.register_profile("fuzz-deep", max_examples=500, **_COMMON)
 PROFILE = settings.get_profile(f"fuzz-{os.environ.get('FUZZ_PROFILE', 'fast')}")
 

@@ -31,19 +31,23 @@ COMMON_ERRORS = (413, 422, 503)
 ETAG = {"ETag": "The order's entity tag, for If-Match"}
 
 
-def _operation(path: str, method: str) -> dict[str, Any]:
-    """An OpenAPI link to the operation at ``path``, fed the id of the order in the response."""
+def _operation(path: str, method: str, *, conditional: bool = True) -> dict[str, Any]:
+    """An OpenAPI link to the operation at ``path``, fed the id of the order in the response.
+
+    A write is linked with ``If-Match`` set to the response's ETag: it applies to the order
+    as the client saw it, or answers 412.
+    """
     pointer = path.replace("~", "~0").replace("/", "~1")
-    return {
-        "operationRef": f"#/paths/{pointer}/{method}",
-        "parameters": {"order_id": "$response.body#/id"},
-    }
+    parameters = {"order_id": "$response.body#/id"}
+    if conditional:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
 
 
 # What a client can do next with an order it got back (OpenAPI links, followed by clients and
 # by the stateful fuzz run).
 ORDER_LINKS = {
-    "GetOrder": _operation("/orders/{order_id}", "get"),
+    "GetOrder": _operation("/orders/{order_id}", "get", conditional=False),
     "ReplaceOrder": _operation("/orders/{order_id}", "put"),
     "PayOrder": _operation("/orders/{order_id}/pay", "post"),
     "CancelOrder": _operation("/orders/{order_id}/cancel", "post"),
