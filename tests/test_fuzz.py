@@ -1,9 +1,10 @@
 """Schema-driven fuzzing: schemathesis derives requests from the OpenAPI document, checks replies.
 
 Every operation gets positive and negative data (fuzzing and coverage phases); a stateful run
-follows the document's links (create -> get / replace / pay / cancel / delete). Every default
-check applies: no server errors, status codes, content types, headers and bodies as documented,
-negative data rejected, valid data accepted, no use after free, 405 with ``Allow``.
+follows the document's links (create -> get / replace / pay / cancel / delete), with test users
+and again with IDENTITY_MODE=jwt and real bearer tokens. Every default check applies: no server
+errors, status codes, content types, headers and bodies as documented, negative data rejected,
+valid data accepted, no use after free, 405 with ``Allow``, authentication enforced.
 
 ``FUZZ_PROFILE`` picks the Hypothesis profile: ``fast`` (default, in ``make test``) or ``deep``
 (``make fuzz``). Runs cover every store the conftest provides and every entry of ``TRANSPORTS``.
@@ -113,33 +114,46 @@ def test_stateful_links_with_bearer_tokens(
     store_url: str, issuer: LocalIssuer, transport: Callable[[FastAPI], CallKwargs]
 ) -> None:
     """IDENTITY_MODE=jwt: its document demands a bearer token, and every operation enforces it."""
-    settings = Settings(
+    jwt_settings = Settings(
         store_url=store_url,
         greet_delay=0,
         identity_mode="jwt",
         jwt_issuer=issuer.url,
         jwt_audience=AUDIENCE,
     )
-    app = create_app(settings)
+    app = create_app(jwt_settings)
     # Bound to the app: the auth check's own probes (without credentials) must reach it too.
     jwt_schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+    current = {"token": ""}
+
+    # Credentials through schemathesis's auth seam, so it knows which requests carry them
+    # (negative cases that drop or garble the Authorization header keep it dropped or garbled).
+    @jwt_schema.auth(refresh_interval=None)
+    class Bearer:
+        def get(self, case: Case, context: schemathesis.AuthContext) -> str:
+            return current["token"]
+
+        def set(self, case: Case, data: str, context: schemathesis.AuthContext) -> None:
+            case.headers["Authorization"] = f"Bearer {data}"
 
     def as_new_user() -> dict[str, str]:
-        return {"Authorization": f"Bearer {issuer.token(sub=f'fuzz-{uuid4()}')}"}
+        current["token"] = issuer.token(sub=f"fuzz-{uuid4()}")
+        return {}
 
     _run_stateful(jwt_schema, transport(app), as_new_user)
 
 
 def _run_stateful(
-    api: OpenApiSchema, call_kwargs: CallKwargs, credentials: Callable[[], dict[str, str]]
+    api: OpenApiSchema, call_kwargs: CallKwargs, new_user: Callable[[], dict[str, str]]
 ) -> None:
+    """Run the state machine; ``new_user`` starts a scenario and names extra request headers."""
     statuses: Counter[tuple[str, int]] = Counter()
 
     class Orders(api.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
             # Each scenario is a new user: it starts from no orders, so a replay sees what the
             # first run saw (Hypothesis shrinks by replaying).
-            self.headers = credentials()
+            self.headers = new_user()
 
         def get_call_kwargs(self, case: Case) -> CallKwargs:
             return {**call_kwargs, "headers": self.headers}
