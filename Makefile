@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
 CDK := npx --no-install cdk
 
-.PHONY: help setup run test lint format token bench-greeting bench-dynamodb moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup run test fuzz lint format token bench-greeting bench-dynamodb moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,8 @@ test: lint ## Lint, then the whole test suite
 SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
 	@$(UV) run --no-sync python -m devtools.dev_issuer --sub "$(SUB)"
+fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
+	FUZZ_PROFILE=deep $(UV) run --no-sync pytest -s tests/test_fuzz.py
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .

@@ -76,8 +76,9 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(allowed_methods(request))
-    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-        # FastAPI answers 400 for a JSON body that is not valid UTF-8; it is malformed JSON.
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI answers 400 for a JSON body it could not parse for any reason other than a
+        # JSONDecodeError (not UTF-8, nested deeper than the parser recurses): malformed JSON.
         return _error(422, [{"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error"}])
     return _error(exc.status_code, exc.detail, headers or None)
 

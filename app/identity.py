@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
 
 from fastapi import Depends, Request
 
@@ -50,6 +50,13 @@ class DevIdentity:
 
 class JwtIdentity:
     """The ``sub`` of a bearer JWT verified against the configured OIDC issuer."""
+
+    # How the OpenAPI document describes what this provider demands (answered by 401 otherwise).
+    openapi_scheme: ClassVar[dict[str, str]] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
 
     def __init__(self, verifier: JWTVerifier) -> None:
         self.verifier = verifier

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
@@ -13,6 +13,7 @@ from app.config import Settings
 from app.errors import register_error_handlers
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.limits import BodyLimitMiddleware
+from app.openapi import require_authentication
 from app.routes import greeting, orders
 from app.service import OrdersService
 from app.store import OrderStore, open_store
@@ -21,6 +22,11 @@ from app.store import OrderStore, open_store
 @runtime_checkable
 class SupportsAclose(Protocol):
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class DemandsCredentials(Protocol):
+    openapi_scheme: ClassVar[dict[str, str]]
 
 
 def build_identity(settings: Settings) -> IdentityProvider:
@@ -77,4 +83,6 @@ def create_app(
     register_error_handlers(app)
     app.include_router(greeting.router)
     app.include_router(orders.router)
+    if isinstance(identity, DemandsCredentials):
+        require_authentication(app, identity.openapi_scheme)
     return app

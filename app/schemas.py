@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.orders import Order, OrderItem, Size, Status
 
@@ -13,18 +13,34 @@ MAX_QUANTITY = 1_000_000
 MAX_PRODUCT_LENGTH = 200
 MAX_ITEMS = 100
 
+# Blank = Unicode White_Space plus U+FEFF, spelled out: "\S" means three different things in
+# pydantic's Rust regex, Python's re and the ECMA-262 regex of JSON Schema validators.
+BLANK = r"\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = f"[^{BLANK}]"
+
 Product = Annotated[
     str,
     Field(
         strict=True,
         min_length=1,
         max_length=MAX_PRODUCT_LENGTH,
-        pattern=r"\S",
+        pattern=NOT_BLANK,
         description="Product name; must contain a non-blank character.",
         examples=["cappuccino"],
     ),
 ]
-Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+
+
+def _integral_number(value: object) -> object:
+    """JSON does not tell 3 from 3.0 (JSON Schema's ``integer`` admits both): take 3.0 as 3."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Quantity = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_QUANTITY), BeforeValidator(_integral_number)
+]
 
 
 class OrderItemSchema(BaseModel):

@@ -51,7 +51,7 @@ async def test_matching_if_match_applies(client: httpx.AsyncClient, action: str)
 
 
 @pytest.mark.parametrize("action", ["replace", "pay", "cancel", "delete"])
-@pytest.mark.parametrize("stale", ['"2"', 'W/"1"', '"x"', "garbage", '"2", "3"'])
+@pytest.mark.parametrize("stale", ['"2"', 'W/"1"', '"x"', "garbage", '"2", "3"', ""])
 async def test_stale_if_match_is_412_and_changes_nothing(
     client: httpx.AsyncClient, action: str, stale: str
 ) -> None:

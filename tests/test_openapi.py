@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
+from app.api_routes import PUBLIC_PATHS
+from app.config import Settings
+from app.main import create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -101,3 +108,93 @@ async def test_etag_is_documented(
 async def test_if_match_is_documented(spec: dict[str, Any], path: str, method: str) -> None:
     params = spec["paths"][path][method]["parameters"]
     assert any(p["in"] == "header" and p["name"] == "If-Match" for p in params)
+
+
+LINKED_OPERATIONS = {
+    "GetOrder": ("/orders/{order_id}", "get"),
+    "ReplaceOrder": ("/orders/{order_id}", "put"),
+    "PayOrder": ("/orders/{order_id}/pay", "post"),
+    "CancelOrder": ("/orders/{order_id}/cancel", "post"),
+    "DeleteOrder": ("/orders/{order_id}", "delete"),
+}
+
+
+def _resolve(spec: dict[str, Any], ref: str) -> Any:
+    """Follow a local JSON pointer (``#/paths/~1orders/get``) through the document."""
+    assert ref.startswith("#/")
+    node: Any = spec
+    for token in ref[2:].split("/"):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/orders", "post", "201"),
+        ("/orders/{order_id}", "get", "200"),
+        ("/orders/{order_id}", "put", "200"),
+        ("/orders/{order_id}/pay", "post", "200"),
+        ("/orders/{order_id}/cancel", "post", "200"),
+    ],
+)
+async def test_order_responses_link_to_what_can_be_done_next(
+    spec: dict[str, Any], path: str, method: str, status: str
+) -> None:
+    links = spec["paths"][path][method]["responses"][status]["links"]
+    assert set(links) == set(LINKED_OPERATIONS)
+    for name, (target_path, target_method) in LINKED_OPERATIONS.items():
+        link = links[name]
+        assert _resolve(spec, link["operationRef"]) is spec["paths"][target_path][target_method]
+        expected = {"order_id": "$response.body#/id"}
+        if name != "GetOrder":
+            expected["header.If-Match"] = "$response.header.ETag"
+        assert link["parameters"] == expected
+
+
+async def test_product_pattern_means_the_same_in_every_regex_engine(spec: dict[str, Any]) -> None:
+    """``\\s``/``\\S`` differ between pydantic (Rust), Python and JSON Schema's ECMA-262 regexes."""
+    pattern = spec["components"]["schemas"]["OrderItemSchema"]["properties"]["product"]["pattern"]
+    assert not re.search(r"\\[sSwWdDbB]", pattern)
+    for blank in "\t\n\v\f\r \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff":
+        assert re.fullmatch(pattern, blank) is None, hex(ord(blank))
+    for other in "a\x00\x1c\u200b☕":
+        assert re.fullmatch(pattern, other), hex(ord(other))
+
+
+async def test_dev_identity_documents_no_authentication(spec: dict[str, Any]) -> None:
+    assert "securitySchemes" not in spec["components"]
+    assert all("security" not in op for item in spec["paths"].values() for op in item.values())
+
+
+@pytest.fixture
+async def jwt_spec(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'o.db'}",
+        identity_mode="jwt",
+        jwt_issuer="https://issuer.example",
+        jwt_audience="orders-client",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            yield (await client.get("/openapi.json")).json()
+
+
+async def test_jwt_identity_documents_bearer_auth_and_401(jwt_spec: dict[str, Any]) -> None:
+    schemes = jwt_spec["components"]["securitySchemes"]
+    assert schemes == {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    operations = {
+        (path, method): op
+        for path, item in jwt_spec["paths"].items()
+        for method, op in item.items()
+    }
+    for (path, method), op in operations.items():
+        if path in PUBLIC_PATHS:
+            assert "security" not in op
+            assert set(op["responses"]) == EXPECTED_CODES[(path, method)]
+        else:
+            assert op["security"] == [{"bearer": []}]
+            assert set(op["responses"]) == EXPECTED_CODES[(path, method)] | {"401"}
+            assert "WWW-Authenticate" in op["responses"]["401"]["headers"]

@@ -48,21 +48,51 @@ IdempotencyKey = Annotated[
 ]
 
 
+def _operation(path: str, method: str, *, conditional: bool = True) -> dict[str, Any]:
+    """An OpenAPI link to the operation at ``path``, fed the id of the order in the response.
+
+    A write is linked with ``If-Match`` set to the response's ETag: it applies to the order
+    as the client saw it, or answers 412.
+    """
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    parameters = {"order_id": "$response.body#/id"}
+    if conditional:
+        parameters["header.If-Match"] = "$response.header.ETag"
+    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+# What a client can do next with an order it got back (OpenAPI links, followed by clients and
+# by the stateful fuzz run).
+ORDER_LINKS = {
+    "GetOrder": _operation("/orders/{order_id}", "get", conditional=False),
+    "ReplaceOrder": _operation("/orders/{order_id}", "put"),
+    "PayOrder": _operation("/orders/{order_id}/pay", "post"),
+    "CancelOrder": _operation("/orders/{order_id}/cancel", "post"),
+    "DeleteOrder": _operation("/orders/{order_id}", "delete"),
+}
+
+
 def _responses(
-    *errors: int, success: int = 200, headers: dict[str, str] | None = None
+    *errors: int,
+    success: int = 200,
+    headers: dict[str, str] | None = None,
+    links: dict[str, dict[str, Any]] | None = None,
 ) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries: every error this operation can answer, and its success headers."""
+    """OpenAPI entries: every error this operation can answer, its success headers and links."""
     docs: dict[int | str, dict[str, Any]] = {
         code: {"model": ErrorSchema, "description": ERROR_DESCRIPTIONS[code]}
         for code in (*errors, *COMMON_ERRORS)
     }
+    ok: dict[str, Any] = {}
     if headers:
-        docs[success] = {
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in headers.items()
-            }
+        ok["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
         }
+    if links:
+        ok["links"] = links
+    if ok:
+        docs[success] = ok
     return docs
 
 
@@ -70,7 +100,10 @@ def _responses(
     "",
     status_code=status.HTTP_201_CREATED,
     responses=_responses(
-        409, success=201, headers={"Location": "URL of the new order", **ETAG, **REPLAYED}
+        409,
+        success=201,
+        headers={"Location": "URL of the new order", **ETAG, **REPLAYED},
+        links=ORDER_LINKS,
     ),
     response_description="The new order",
 )
@@ -109,7 +142,7 @@ async def list_orders(
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 
-@router.get("/{order_id}", responses=_responses(404, headers=ETAG))
+@router.get("/{order_id}", responses=_responses(404, headers=ETAG, links=ORDER_LINKS))
 async def get_order(
     order_id: UUID, owner: Owner, service: Service, response: Response
 ) -> GetOrderSchema:
@@ -117,7 +150,7 @@ async def get_order(
     return _shaped(await service.get(owner, order_id), response)
 
 
-@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG))
+@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS))
 async def replace_order(
     order_id: UUID,
     body: CreateOrderSchema,
@@ -145,7 +178,10 @@ async def delete_order(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{order_id}/pay", responses=_responses(404, 409, 412, headers={**ETAG, **REPLAYED}))
+@router.post(
+    "/{order_id}/pay",
+    responses=_responses(404, 409, 412, headers={**ETAG, **REPLAYED}, links=ORDER_LINKS),
+)
 async def pay_order(
     order_id: UUID,
     owner: Owner,
@@ -159,7 +195,9 @@ async def pay_order(
     return _shaped(outcome, response)
 
 
-@router.post("/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG))
+@router.post(
+    "/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS)
+)
 async def cancel_order(
     order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
 ) -> GetOrderSchema:
