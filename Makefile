@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help setup run test lint format bench-greeting clean
+.PHONY: help setup run test lint format bench-greeting bench-lambda clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ format: setup ## Apply ruff's fixes and formatting
 
 bench-greeting: setup ## 1,000 concurrent GET /hi (GREET_DELAY=3) against one uvicorn worker
 	$(UV) run --no-sync python -m bench.greeting
+
+bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
+	$(UV) run --no-sync python -m bench.warm
 
 clean: ## Remove local environments and caches (keeps var/ data)
 	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache
