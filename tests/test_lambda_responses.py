@@ -229,3 +229,22 @@ def test_without_a_stage_there_is_no_root_path(handler: LambdaAdapter) -> None:
 
 def test_the_minimal_event_helper_is_served(handler: LambdaAdapter) -> None:
     assert handler(event("GET", "/health", sub=None), None)["statusCode"] == 200
+
+
+def test_an_alb_with_multi_value_headers_gets_multi_value_headers_back(
+    extras: LambdaAdapter,
+) -> None:
+    """With multi-value headers on, an ALB sends and expects only ``multiValueHeaders``."""
+    e = at("alb", "GET", "/cookies")
+    e["multiValueHeaders"] = {k: [v] for k, v in e.pop("headers").items()}
+    e["multiValueQueryStringParameters"] = e.pop("queryStringParameters")
+    response = check_proxy_response(extras(e, None))
+    assert response["statusCode"] == 200
+    assert "headers" not in response
+    cookies = response["multiValueHeaders"]["set-cookie"]
+    assert sorted(c.split(";")[0] for c in cookies) == ["a=1", "b=2"]
+    e["headers"] = None
+    rejected = check_proxy_response(extras(e, None))
+    assert rejected["statusCode"] == 400
+    assert "headers" not in rejected
+    assert rejected["multiValueHeaders"]["content-type"] == ["application/json"]
