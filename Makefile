@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
 CDK := npx --no-install cdk
 
-.PHONY: help setup run test fuzz lint format token bench-greeting bench-dynamodb moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup run test fuzz lint format token bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,7 @@ moto: setup ## Serve moto's DynamoDB emulator on http://127.0.0.1:$(MOTO_PORT) (
 dynamodb-table: setup ## Create the table a dynamodb:// STORE_URL names (idempotent)
 	@test -n "$$STORE_URL" || { echo 'set STORE_URL=dynamodb://<table>?endpoint=...'; exit 2; }
 	$(UV) run --no-sync python -m app.store.dynamodb_admin create --url "$$STORE_URL"
+
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
@@ -71,6 +72,9 @@ deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS creden
 
 destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
 	$(CDK) destroy -c stage=$(STAGE)
+
+bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
+	$(UV) run --no-sync python -m bench.warm
 
 clean: ## Remove local environments and caches (keeps var/ data)
 	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache node_modules cdk.out

@@ -112,6 +112,9 @@ class GatewayIdentity:
     claims (not behind the authorizer, or not on Lambda at all) every protected route is 401.
     """
 
+    # API Gateway's JWT authorizer demands a bearer token on every private route.
+    openapi_scheme: ClassVar[dict[str, str]] = JwtIdentity.openapi_scheme
+
     async def __call__(self, request: Request) -> str:
         subject = gateway_subject(request.scope.get("aws.event"))
         if subject is None:

@@ -85,12 +85,13 @@ class LambdaAdapter:
                 # Whatever check() missed and Mangum cannot read is still the event's fault.
                 raise BadEvent(f"unreadable event ({type(exc).__name__})") from exc
         except BadEvent as exc:
+            reason = str(exc)[:200]  # may quote a client's header name: keep it bounded
             logger.warning(
                 "Rejected Lambda event: %s",
-                exc,
-                extra={**_ids(event, context), "status": 400, "reason": str(exc)},
+                reason,
+                extra={**_ids(event, context), "status": 400, "reason": reason},
             )
-            return error_response(event, 400, f"Bad request event: {exc}")
+            return error_response(event, 400, f"Bad request event: {reason}")
         scope["state"] = dict(self.lifespan.state)
         cycle = HTTPCycle(scope, body)
         await cycle.run(self._guarded_app)  # type: ignore[arg-type]  # Awaitable vs Coroutine

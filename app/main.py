@@ -14,7 +14,7 @@ from app.errors import register_error_handlers
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.limits import BodyLimitMiddleware
 from app.openapi import require_authentication
-from app.routes import greeting, orders
+from app.routes import docs, greeting, orders
 from app.service import OrdersService
 from app.store import OrderStore, open_store
 
@@ -74,6 +74,7 @@ def create_app(
         version="0.1.0",
         description="Async orders service for uvicorn and AWS Lambda.",
         lifespan=lifespan,
+        docs_url=None,  # app/routes/docs.py serves /docs with a mount-independent URL
     )
     app.state.settings = settings
     app.state.store = store
@@ -81,6 +82,7 @@ def create_app(
     app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     register_error_handlers(app)
+    app.include_router(docs.router)
     app.include_router(greeting.router)
     app.include_router(orders.router)
     if isinstance(identity, DemandsCredentials):

@@ -57,6 +57,7 @@ async def test_docs_and_openapi_are_served(client: httpx.AsyncClient) -> None:
     docs = await client.get("/docs")
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text.lower()
+    assert "url: 'openapi.json'" in docs.text  # relative: right under any mount point
     spec = await client.get("/openapi.json")
     assert spec.status_code == 200
     assert spec.json()["info"]["title"] == "CoffeeMesh Orders API"

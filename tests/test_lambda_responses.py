@@ -180,8 +180,28 @@ def _custom_domain_rest(path: str) -> dict[str, Any]:
     return e
 
 
+def _custom_domain_v2(path: str) -> dict[str, Any]:
+    """HTTP API behind api.example.com with API mapping ``v1``: the event does not show it."""
+    e = at("http-api-v2", "GET", path)
+    e["headers"]["host"] = e["requestContext"]["domainName"] = "api.example.com"
+    e["routeKey"] = e["requestContext"]["routeKey"] = f"GET {path}"
+    return e
+
+
 BASES = [(_named_stage_v2, "/prod"), (_named_stage_rest, "/prod"), (_custom_domain_rest, "/v1")]
 BASE_IDS = ["http-api-named-stage", "rest-named-stage", "rest-custom-domain-mapping"]
+
+
+def test_docs_under_an_http_api_mapping_use_a_relative_openapi_url(
+    handler: LambdaAdapter,
+) -> None:
+    """Browsing https://api.example.com/v1/docs then loads /v1/openapi.json, which is routed."""
+    docs = handler(_custom_domain_v2("/docs"), None)
+    assert docs["statusCode"] == 200
+    assert "url: 'openapi.json'" in docs["body"]
+    spec = handler(_custom_domain_v2("/openapi.json"), None)
+    assert spec["statusCode"] == 200
+    assert json.loads(spec["body"])["info"]["title"] == "CoffeeMesh Orders API"
 
 
 @pytest.mark.parametrize(("make", "root"), BASES, ids=BASE_IDS)
@@ -197,7 +217,7 @@ def test_docs_and_openapi_work_under_a_base_path(
 ) -> None:
     docs = handler(make("/docs"), None)
     assert docs["statusCode"] == 200
-    assert f"url: '{root}/openapi.json'" in docs["body"]
+    assert "url: 'openapi.json'" in docs["body"]  # resolves to {root}/openapi.json
     spec = handler(make("/openapi.json"), None)
     assert spec["statusCode"] == 200
     assert json.loads(spec["body"])["servers"] == [{"url": root}]
@@ -229,3 +249,22 @@ def test_without_a_stage_there_is_no_root_path(handler: LambdaAdapter) -> None:
 
 def test_the_minimal_event_helper_is_served(handler: LambdaAdapter) -> None:
     assert handler(event("GET", "/health", sub=None), None)["statusCode"] == 200
+
+
+def test_an_alb_with_multi_value_headers_gets_multi_value_headers_back(
+    extras: LambdaAdapter,
+) -> None:
+    """With multi-value headers on, an ALB sends and expects only ``multiValueHeaders``."""
+    e = at("alb", "GET", "/cookies")
+    e["multiValueHeaders"] = {k: [v] for k, v in e.pop("headers").items()}
+    e["multiValueQueryStringParameters"] = e.pop("queryStringParameters")
+    response = check_proxy_response(extras(e, None))
+    assert response["statusCode"] == 200
+    assert "headers" not in response
+    cookies = response["multiValueHeaders"]["set-cookie"]
+    assert sorted(c.split(";")[0] for c in cookies) == ["a=1", "b=2"]
+    e["headers"] = None
+    rejected = check_proxy_response(extras(e, None))
+    assert rejected["statusCode"] == 400
+    assert "headers" not in rejected
+    assert rejected["multiValueHeaders"]["content-type"] == ["application/json"]
