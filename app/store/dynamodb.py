@@ -6,9 +6,8 @@ item layout is in app/store/dynamodb_items.py, retries in app/store/dynamodb_ret
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -17,7 +16,7 @@ from uuid import UUID
 import httpx
 from aiodynamo.client import Client
 from aiodynamo.credentials import EnvironmentCredentials
-from aiodynamo.errors import ConditionalCheckFailed, TransactionCanceled
+from aiodynamo.errors import ConditionalCheckFailed
 from aiodynamo.expressions import (
     Condition,
     F,
@@ -38,9 +37,7 @@ from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Sta
 from app.store.dynamodb_config import DynamoDBConfig
 from app.store.dynamodb_idempotency import (
     IdempotencyRecords,
-    completion,
     expression,
-    raise_claim_lost,
 )
 from app.store.dynamodb_items import (
     PK,
@@ -52,9 +49,8 @@ from app.store.dynamodb_items import (
     to_order,
 )
 from app.store.dynamodb_retry import Retrier
+from app.store.dynamodb_transactions import CompletingWrites
 from app.store.keys import ORDER_PREFIX, order_id_from_sort_key
-
-MAX_TRANSACTION_ROUNDS = 5
 
 # The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
@@ -83,6 +79,13 @@ class DynamoDBStore:
         self._http: httpx.AsyncClient | None = None
         self._client: Client | None = None
         self._records = IdempotencyRecords(self._send)
+        self._completing = CompletingWrites(
+            config.table,
+            config.retry,
+            send_raw=self._send_raw,
+            get_item=self._get_item,
+            records=self._records,
+        )
 
     @classmethod
     def from_url(cls, url: str) -> DynamoDBStore:
@@ -119,6 +122,9 @@ class DynamoDBStore:
             await self._http.aclose()
             self._http = None
             self._client = None
+
+    async def _send_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return await self.client.send_request(action=action, payload=payload)
 
     async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self.client.send_request(
@@ -161,7 +167,7 @@ class DynamoDBStore:
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
         if completes is not None:
-            await self._add_completing(order, completes)
+            await self._completing.add(order, completes)
             return
         retry = Retrier(self.config.retry, "add")
         write_id = uuid.uuid4().hex
@@ -219,7 +225,7 @@ class DynamoDBStore:
         completes: Completion | None = None,
     ) -> Order:
         if completes is not None:
-            return await self._update_completing(
+            return await self._completing.update(
                 owner, order_id, allowed_from, status, items, expected_version, completes
             )
         retry = Retrier(self.config.retry, "update")
@@ -298,98 +304,3 @@ class DynamoDBStore:
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         retry = Retrier(self.config.retry, "release")
         await retry(partial(self._records.release, owner, key, fingerprint))
-
-    async def _transact(self, items: Sequence[dict[str, Any]]) -> None:
-        await self.client.send_request(
-            action="TransactWriteItems", payload={"TransactItems": items}
-        )
-
-    async def _completed_with(
-        self, owner: str, completes: Completion, order_id: UUID
-    ) -> Order | None:
-        """After a lost answer: the order our own earlier transaction completed the key with."""
-        record = await self._records.get(owner, completes.key)
-        if record is None or record.result is None or record.result.id != order_id:
-            return None
-        return record.result
-
-    async def _add_completing(self, order: Order, completes: Completion) -> None:
-        """Insert the order and complete its key in one transaction."""
-        retry = Retrier(self.config.retry, "add")
-        table = self.config.table
-        entry = {"TableName": table, "Item": py2dy(to_item(order, uuid.uuid4().hex))}
-        put = {"Put": expression(entry, ConditionExpression=F(PK).does_not_exist())}
-        transaction = [put, completion(table, order.owner, completes, order)]
-
-        async def write() -> None:
-            try:
-                await self._transact(transaction)
-            except TransactionCanceled as error:
-                if retry.maybe_applied and await self._completed_with(
-                    order.owner, completes, order.id
-                ):
-                    return
-                raise_claim_lost(error)
-                raise RuntimeError(f"Order id {order.id} already exists") from None
-
-        await retry(write)
-
-    async def _update_completing(
-        self,
-        owner: str,
-        order_id: UUID,
-        allowed_from: Collection[Status],
-        status: Status | None,
-        items: tuple[OrderItem, ...] | None,
-        expected_version: int | None,
-        completes: Completion,
-    ) -> Order:
-        """Update the order and complete its key in one transaction.
-
-        A transaction returns no values, so the order is read first and the write is made
-        conditional on the version read: if another write slips in between, read again.
-        """
-        retry = Retrier(self.config.retry, "update")
-        table = self.config.table
-        for _ in range(MAX_TRANSACTION_ROUNDS):
-            item = await retry(partial(self._get_item, owner, order_id))
-            if item is None:
-                raise OrderNotFound(order_id)
-            current = to_order(item)
-            stale = expected_version is not None and current.version != expected_version
-            if current.status not in allowed_from or stale:
-                raise StateConflict(current)
-            new = dataclasses.replace(
-                current,
-                status=current.status if status is None else status,
-                items=current.items if items is None else items,
-                version=current.version + 1,
-            )
-            changes = (
-                F("version").set(new.version)
-                & F(WRITE_ID).set(uuid.uuid4().hex)
-                & F("status").set(new.status.value)
-                & F("items").set(dump_items(new.items))
-            )
-            entry = {"TableName": table, "Key": py2dy(order_key(owner, order_id))}
-            update = {
-                "Update": expression(
-                    entry,
-                    UpdateExpression=changes,
-                    ConditionExpression=F("version").equals(current.version),
-                )
-            }
-            try:
-                await retry(
-                    partial(self._transact, [update, completion(table, owner, completes, new)])
-                )
-            except TransactionCanceled as error:
-                earlier = retry.maybe_applied and await self._completed_with(
-                    owner, completes, order_id
-                )
-                if earlier:
-                    return earlier
-                raise_claim_lost(error)
-                continue  # the order changed since it was read: decide again
-            return new
-        raise StateConflict(current)
