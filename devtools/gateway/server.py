@@ -85,12 +85,14 @@ class Function:
         """The handler's result; TimeoutError after ``limit`` seconds of running."""
         if self.handler is None:
             raise RuntimeError("Function.start() first")
-        async with self._lock:  # waiting for the environment is not integration time
-            context.deadline = time.monotonic() + limit
-            future = asyncio.get_running_loop().run_in_executor(
-                self._executor, self.handler, event, context
-            )
-            return await asyncio.wait_for(future, limit)
+        # Waiting for the environment is not integration time; a timed-out invocation keeps
+        # its environment busy until the handler really returns, as on Lambda.
+        await self._lock.acquire()
+        loop = asyncio.get_running_loop()
+        context.deadline = time.monotonic() + limit
+        running = self._executor.submit(self.handler, event, context)
+        running.add_done_callback(lambda _: loop.call_soon_threadsafe(self._lock.release))
+        return await asyncio.wait_for(asyncio.wrap_future(running), limit)
 
     async def stop(self) -> None:
         close = getattr(self.handler, "close", None)
@@ -136,12 +138,12 @@ async def _answer(
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
     if len(line) + sum(len(v) for _, v in headers) > config.max_headers:
         return gateway_error(431, "Request Header Fields Too Large")
-    route, parameters = match_route(request.method, request.url.path)
-    if route is None:
-        return gateway_error(404, "Not Found")
     body = await _read_body(request, config.max_payload)
     if body is None:
         return gateway_error(413, "Request Entity Too Large")
+    route, parameters = match_route(request.method, request.url.path)
+    if route is None:
+        return gateway_error(404, "Not Found")
     claims = None
     if not route.public:
         verdict = await config.authorizer.authorize(request.headers.get("authorization"))
