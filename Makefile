@@ -9,11 +9,12 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOTO_PORT ?= 5000
+GATEWAY_PORT ?= 3000
 export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
 CDK := npx --no-install cdk
 
-.PHONY: help setup run test fuzz lint format token bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup run gateway smoke test fuzz lint format token bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,6 +28,13 @@ setup: $(UV) ## Install the locked dependencies into .venv
 
 run: setup ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
 	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+
+gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
+	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
+
+smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] (any running instance)
+	@test -n "$(BASE_URL)" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }
+	BASE_URL="$(BASE_URL)" TOKEN="$(TOKEN)" $(UV) run --no-sync pytest -p no:cacheprovider smoke
 
 lint: setup ## ruff (lint + format check) and mypy --strict
 	$(UV) run --no-sync ruff check .

@@ -29,3 +29,29 @@ GATEWAY_ROUTES: tuple[GatewayRoute, ...] = (
 )
 
 PUBLIC_PATHS: frozenset[str] = frozenset(r.path for r in GATEWAY_ROUTES if r.public)
+
+
+def match_route(method: str, path: str) -> tuple[GatewayRoute | None, dict[str, str] | None]:
+    """The route API Gateway picks for ``method path``, and its path parameters.
+
+    ``(None, None)`` when no route matches (API Gateway answers 404). An exact path wins over
+    a greedy ``{proxy+}``; a route for the method wins over ``ANY``.
+    """
+    best: tuple[int, GatewayRoute, dict[str, str] | None] | None = None
+    for route in GATEWAY_ROUTES:
+        if route.method not in ("ANY", method):
+            continue
+        rank = 0 if route.method == method else 1
+        if route.path.endswith("/{proxy+}"):
+            base = route.path.removesuffix("/{proxy+}")
+            if not (path.startswith(base + "/") and len(path) > len(base) + 1):
+                continue
+            rank += 2
+            parameters: dict[str, str] | None = {"proxy": path[len(base) + 1 :]}
+        elif path == route.path:
+            parameters = None
+        else:
+            continue
+        if best is None or rank < best[0]:
+            best = (rank, route, parameters)
+    return (best[1], best[2]) if best else (None, None)

@@ -1,0 +1,212 @@
+"""The emulator: a Starlette app that invokes the Lambda handler as API Gateway would."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.api_routes import match_route
+from devtools.gateway.authorizer import Authorizer, Denied
+from devtools.gateway.events import http_api_event, new_request_id
+from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
+
+logger = logging.getLogger("devtools.gateway")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API quota "Payload size": 10 MB
+MAX_REQUEST_LINE_AND_HEADERS = 10240  # "Total combined size of request line and header values"
+INTEGRATION_TIMEOUT = 30.0  # "Maximum integration timeout": 30 seconds
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@dataclass
+class GatewayConfig:
+    """What the emulator serves: a handler factory (run on the function's thread) and limits."""
+
+    handler_factory: Callable[[], Handler]
+    authorizer: Authorizer
+    function_name: str = "orders-api-local"
+    memory_limit_in_mb: int = 512
+    timeout: float = INTEGRATION_TIMEOUT
+    max_payload: int = MAX_PAYLOAD_BYTES
+    max_headers: int = MAX_REQUEST_LINE_AND_HEADERS
+    events: list[dict[str, Any]] | None = None  # if a list: every event sent (for tests)
+
+
+@dataclass
+class LambdaContext:
+    """The Lambda context object: ids, limits and the time left before the timeout."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    deadline: float  # time.monotonic() at which the invocation times out
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+        )
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class Function:
+    """One execution environment: the handler lives on one thread and serves one event at a
+    time, like a warm Lambda environment."""
+
+    def __init__(self, factory: Callable[[], Handler]) -> None:
+        self._factory = factory
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda")
+        self._lock = asyncio.Lock()
+        self.handler: Handler | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.handler = await loop.run_in_executor(self._executor, self._factory)
+
+    async def invoke(self, event: dict[str, Any], context: LambdaContext, limit: float) -> Any:
+        """The handler's result; TimeoutError after ``limit`` seconds of running."""
+        if self.handler is None:
+            raise RuntimeError("Function.start() first")
+        # Waiting for the environment is not integration time; a timed-out invocation keeps
+        # its environment busy until the handler really returns, as on Lambda.
+        await self._lock.acquire()
+        loop = asyncio.get_running_loop()
+        context.deadline = time.monotonic() + limit
+        running = self._executor.submit(self.handler, event, context)
+        running.add_done_callback(lambda _: loop.call_soon_threadsafe(self._lock.release))
+        return await asyncio.wait_for(asyncio.wrap_future(running), limit)
+
+    async def stop(self) -> None:
+        close = getattr(self.handler, "close", None)
+        if close is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, close)
+        self._executor.shutdown(wait=True)
+
+
+def create_gateway(config: GatewayConfig) -> Starlette:
+    """The emulator app for ``config`` (the handler is built at startup)."""
+    function = Function(config.handler_factory)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await function.start()
+        try:
+            yield
+        finally:
+            await function.stop()
+            await config.authorizer.aclose()
+
+    async def endpoint(request: Request) -> Response:
+        return await _serve(request, config, function)
+
+    routes = [Route("/{path:path}", endpoint, methods=METHODS)]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _serve(request: Request, config: GatewayConfig, function: Function) -> Response:
+    request_id = new_request_id()
+    answer = await _answer(request, config, function, request_id)
+    answer.headers["apigw-requestid"] = request_id
+    return answer
+
+
+async def _answer(
+    request: Request, config: GatewayConfig, function: Function, request_id: str
+) -> Response:
+    scope = request.scope
+    raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+    raw_query = scope.get("query_string", b"").decode("latin-1")
+    line = f"{request.method} {raw_path}{'?' + raw_query if raw_query else ''} HTTP/1.1"
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+    if len(line) + sum(len(v) for _, v in headers) > config.max_headers:
+        return gateway_error(431, "Request Header Fields Too Large")
+    body = await _read_body(request, config.max_payload)
+    if body is None:
+        return gateway_error(413, "Request Entity Too Large")
+    route, parameters = match_route(request.method, request.url.path)
+    if route is None:
+        return gateway_error(404, "Not Found")
+    claims = None
+    if not route.public:
+        verdict = await config.authorizer.authorize(request.headers.get("authorization"))
+        if isinstance(verdict, Denied):
+            challenge = {"www-authenticate": verdict.www_authenticate}
+            return gateway_error(401, "Unauthorized", challenge)
+        claims = verdict
+    event = http_api_event(
+        method=request.method,
+        raw_path=raw_path,
+        raw_query=raw_query,
+        headers=_forwarded(request, headers),
+        body=body,
+        source_ip=request.client.host if request.client else "127.0.0.1",
+        route=route,
+        path_parameters=parameters,
+        claims=claims,
+        request_id=request_id,
+    )
+    if config.events is not None:
+        config.events.append(event)
+    context = LambdaContext(config.function_name, config.memory_limit_in_mb, time.monotonic())
+    try:
+        result = await function.invoke(event, context, config.timeout)
+    except TimeoutError:
+        logger.warning("integration timed out after %.1fs (%s)", config.timeout, request_id)
+        return gateway_error(504, "Endpoint request timed out")
+    except Exception:
+        logger.exception("the function raised (%s)", request_id)
+        return gateway_error(500, "Internal Server Error")
+    try:
+        return to_response(result)
+    except MalformedResponse as exc:
+        logger.error("malformed Lambda proxy response (%s): %s", request_id, exc)
+        return gateway_error(502, "Internal Server Error")
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it is larger than ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _forwarded(request: Request, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request's headers as the integration sees them: API Gateway sets the forwarded
+    port and protocol, appends the caller to ``x-forwarded-for`` and adds a trace id."""
+    client = request.client.host if request.client else "127.0.0.1"
+    port = request.url.port or (443 if request.url.scheme == "https" else 80)
+    replaced = {"x-forwarded-port", "x-forwarded-proto", "x-amzn-trace-id"}
+    kept = [(k, v) for k, v in headers if k.lower() not in replaced]
+    return [
+        *kept,
+        ("x-forwarded-for", client),
+        ("x-forwarded-port", str(port)),
+        ("x-forwarded-proto", request.url.scheme),
+        ("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"),
+    ]

@@ -1,0 +1,92 @@
+"""The instance under test (BASE_URL, optional TOKEN) and orders created and cleaned up here.
+
+Nothing from app/ or tests/ is imported: the suite only speaks HTTP, so it runs against a local
+uvicorn, the gateway emulator or the deployed API alike.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+
+TIMEOUT = 40.0  # above API Gateway's 30 s integration timeout (GET /hi may be slow on purpose)
+ORDER = {"order": [{"product": "cappuccino", "size": "medium", "quantity": 2}]}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("BASE_URL"):
+        raise pytest.UsageError("set BASE_URL=<url of a running instance> (and TOKEN=<jwt>)")
+
+
+def base_url() -> str:
+    return os.environ["BASE_URL"].rstrip("/") + "/"
+
+
+def token() -> str | None:
+    return os.environ.get("TOKEN") or None
+
+
+def url(path: str) -> str:
+    """``path`` (root-relative, e.g. a Location) under BASE_URL, which may carry a stage."""
+    return urljoin(base_url(), path.lstrip("/"))
+
+
+@pytest.fixture(scope="session")
+def anonymous() -> Iterator[httpx.Client]:
+    """A client without credentials."""
+    with httpx.Client(base_url=base_url(), timeout=TIMEOUT) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[httpx.Client]:
+    """A client with ``Authorization: Bearer $TOKEN`` when TOKEN is set."""
+    headers = {"authorization": f"Bearer {token()}"} if token() else {}
+    with httpx.Client(base_url=base_url(), headers=headers, timeout=TIMEOUT) as client:
+        yield client
+
+
+class Orders:
+    """Creates orders through the API and remembers each one, for cleanup."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.ids: list[str] = []
+
+    def create(self, body: dict[str, Any] | None = None, **kwargs: Any) -> httpx.Response:
+        response = self.client.post("orders", json=body or ORDER, **kwargs)
+        if response.status_code == 201 and response.json()["id"] not in self.ids:
+            self.ids.append(response.json()["id"])
+        return response
+
+    def new(self) -> dict[str, Any]:
+        response = self.create()
+        assert response.status_code == 201, response.text
+        order: dict[str, Any] = response.json()
+        return order
+
+    def cleanup(self) -> list[str]:
+        """Delete every order created here; the ids that could not be deleted."""
+        left = []
+        for order_id in self.ids:
+            try:
+                status = self.client.delete(f"orders/{order_id}").status_code
+            except httpx.HTTPError:
+                status = 0
+            if status not in (204, 404):
+                left.append(order_id)
+        return left
+
+
+@pytest.fixture
+def orders(client: httpx.Client) -> Iterator[Orders]:
+    """Orders this test creates; all deleted afterwards, even when the test fails."""
+    tracker = Orders(client)
+    yield tracker
+    left = tracker.cleanup()
+    assert not left, f"could not delete orders created by this test: {left}"

@@ -1,0 +1,44 @@
+"""The local gateway emulator routes and authorizes exactly as the synthesized stack does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devtools.gateway import GatewayConfig, create_gateway
+from tests.gateway_support import dev_authorizer, serving
+from tests.infra.conftest import Synthesized
+
+PROBE_METHODS = ("GET", "POST", "PUT", "DELETE")
+
+
+def _echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A function that answers with the route API Gateway matched."""
+    return {"statusCode": 200, "body": event["routeKey"], "headers": {}}
+
+
+def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_path: Path) -> None:
+    routes = [r["Properties"] for r in dev.resources("AWS::ApiGatewayV2::Route").values()]
+    assert routes
+    config = GatewayConfig(handler_factory=lambda: _echo, authorizer=dev_authorizer(tmp_path))
+    seen: set[tuple[str, bool]] = set()
+    with serving(create_gateway(config)) as base, httpx.Client(base_url=base) as client:
+        for properties in routes:
+            method, path = properties["RouteKey"].split(" ", 1)
+            public = properties.get("AuthorizationType", "NONE") == "NONE"
+            concrete = path.replace("{proxy+}", "some/deep/path")
+            for probe in PROBE_METHODS if method == "ANY" else (method,):
+                response = client.request(probe, concrete)
+                if public:
+                    assert (response.status_code, response.text) == (200, properties["RouteKey"])
+                else:
+                    assert response.status_code == 401, (probe, concrete)
+                    assert response.json() == {"message": "Unauthorized"}
+            seen.add((properties["RouteKey"], public))
+        # What the stack does not route, the emulator does not either.
+        for method, path in [("POST", "/hi"), ("GET", "/"), ("GET", "/orders-x"), ("GET", "/x")]:
+            response = client.request(method, path)
+            assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+    assert {key for key, _ in seen} == {p["RouteKey"] for p in routes}

@@ -1,0 +1,330 @@
+"""The local API Gateway emulator over real HTTP: events, authorizer, responses, limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.config import Settings
+from app.lambda_adapter import build_handler
+from devtools import dev_issuer
+from devtools.gateway import GatewayConfig, create_gateway
+from devtools.gateway.server import Handler
+from tests.gateway_support import dev_authorizer, serving
+
+SAMPLE = json.loads((Path(__file__).parent / "events" / "http-api-v2.json").read_text())
+ORDER = {"order": [{"product": "latte", "size": "small"}]}
+
+
+class Gateway:
+    """A running emulator: its URL, the events it sent, and tokens from its issuer."""
+
+    def __init__(self, base_url: str, events: list[dict[str, Any]], issuer: Path) -> None:
+        self.base_url = base_url
+        self.events = events
+        self.issuer = issuer
+
+    def token(self, sub: str, **kwargs: Any) -> str:
+        return dev_issuer.mint(sub, folder=self.issuer, **kwargs)
+
+    def client(self, sub: str | None = None) -> httpx.Client:
+        headers = {"authorization": f"Bearer {self.token(sub)}"} if sub else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30)
+
+
+StartGateway = Callable[..., Gateway]
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
+    """``start_gateway(handler_factory=..., timeout=...)``: an emulator on a free port; by
+    default in front of the real Lambda handler on a fresh SQLite file."""
+    stack: list[Any] = []
+
+    def start(handler_factory: Callable[[], Handler] | None = None, **config: Any) -> Gateway:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path / 'orders.db'}",
+            greet_delay=config.pop("greet_delay", 0),
+            identity_mode="gateway",
+        )
+        events: list[dict[str, Any]] = []
+        gateway_config = GatewayConfig(
+            handler_factory=handler_factory or partial(build_handler, settings),
+            authorizer=dev_authorizer(tmp_path / "issuer"),
+            events=events,
+            **config,
+        )
+        running = serving(create_gateway(gateway_config))
+        stack.append(running)
+        return Gateway(running.__enter__(), events, tmp_path / "issuer")
+
+    yield start
+    for running in reversed(stack):
+        running.__exit__(None, None, None)
+
+
+def _fixed(result: object) -> Callable[[], Handler]:
+    """A factory of a function that always returns ``result`` (and records its context)."""
+
+    def factory() -> Handler:
+        def handler(event: dict[str, Any], context: Any) -> object:
+            return result
+
+        return handler
+
+    return factory
+
+
+def test_event_has_the_http_api_2_0_shape(start_gateway: StartGateway) -> None:
+    gateway = start_gateway()
+    with gateway.client("alice") as client:
+        response = client.get(
+            "/orders/abc/def?limit=2&tag=a&tag=b",
+            headers=[("X-Multi", "one"), ("x-multi", "two"), ("Cookie", "c1=1; c2=2")],
+        )
+    # The function answered (the app has no such path), not the gateway: {"detail": ...}.
+    assert (response.status_code, response.json()) == (404, {"detail": "Not Found"})
+    (event,) = gateway.events
+    assert set(event) <= set(SAMPLE)
+    assert {"version", "routeKey", "rawPath", "rawQueryString", "headers"} <= set(event)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "ANY /orders/{proxy+}"
+    assert event["rawPath"] == "/orders/abc/def"
+    assert event["rawQueryString"] == "limit=2&tag=a&tag=b"
+    assert event["queryStringParameters"] == {"limit": "2", "tag": "a,b"}
+    assert event["pathParameters"] == {"proxy": "abc/def"}
+    assert event["cookies"] == ["c1=1", "c2=2"]
+    assert event["headers"]["x-multi"] == "one,two"
+    assert "cookie" not in event["headers"]
+    assert all(name == name.lower() for name in event["headers"])
+    assert event["headers"]["x-forwarded-proto"] == "http"
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert set(context) - {"authorizer"} <= set(SAMPLE["requestContext"])
+    assert set(context["http"]) == set(SAMPLE["requestContext"]["http"])
+    assert context["http"]["method"] == "GET"
+    assert context["http"]["path"] == "/orders/abc/def"
+    assert context["http"]["sourceIp"] == "127.0.0.1"
+    assert context["stage"] == "$default"
+    assert context["routeKey"] == event["routeKey"]
+    assert response.headers["apigw-requestid"] == context["requestId"]
+    assert isinstance(context["timeEpoch"], int)
+    claims = context["authorizer"]["jwt"]["claims"]
+    assert claims["sub"] == "alice"
+    assert claims["iss"] == dev_issuer.DEV_ISSUER
+    assert all(isinstance(v, str) for v in claims.values())  # stringified, as API Gateway does
+
+
+def test_public_routes_need_no_token_and_carry_no_claims(start_gateway: StartGateway) -> None:
+    gateway = start_gateway()
+    with gateway.client() as client:
+        assert client.get("/hi").status_code == 200
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/openapi.json").status_code == 200
+    assert all("authorizer" not in e["requestContext"] for e in gateway.events)
+    assert [e["routeKey"] for e in gateway.events] == [
+        "GET /hi",
+        "GET /health",
+        "GET /openapi.json",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "challenge"),
+    [
+        (None, "Bearer"),
+        ("Bearer not-a-jwt", 'error="invalid_token"'),
+        ("Basic YWxpY2U6c2VjcmV0", 'error="invalid_token"'),
+        ("Bearer", 'error="invalid_token"'),
+    ],
+)
+def test_protected_routes_answer_401_like_api_gateway(
+    start_gateway: StartGateway, authorization: str | None, challenge: str
+) -> None:
+    gateway = start_gateway()
+    headers = {"authorization": authorization} if authorization is not None else {}
+    with gateway.client() as client:
+        for method, path in [
+            ("GET", "/orders"),
+            ("POST", "/orders/x/pay"),
+            ("DELETE", "/orders/1"),
+        ]:
+            response = client.request(method, path, headers=headers)
+            assert response.status_code == 401
+            assert response.json() == {"message": "Unauthorized"}
+            assert challenge in response.headers["www-authenticate"]
+    assert gateway.events == []  # the function is never invoked
+
+
+def test_expired_and_foreign_tokens_are_refused(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
+    gateway = start_gateway()
+    expired = gateway.token("alice", ttl=-600)
+    foreign = dev_issuer.mint("alice", folder=tmp_path / "another-issuer")
+    with gateway.client() as client:
+        for token in (expired, foreign):
+            response = client.get("/orders", headers={"authorization": f"Bearer {token}"})
+            assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
+    assert gateway.events == []
+
+
+def test_a_dev_issuer_token_acts_as_its_subject(start_gateway: StartGateway) -> None:
+    gateway = start_gateway()
+    with gateway.client("alice") as alice, gateway.client("bob") as bob:
+        created = alice.post("/orders", json=ORDER)
+        assert created.status_code == 201
+        order_id = created.json()["id"]
+        assert created.headers["location"] == f"/orders/{order_id}"
+        assert alice.get(f"/orders/{order_id}").json()["id"] == order_id
+        assert bob.get(f"/orders/{order_id}").status_code == 404
+        assert bob.get("/orders").json() == {"orders": []}
+        deleted = alice.delete(f"/orders/{order_id}")
+        assert deleted.status_code == 204
+        assert deleted.content == b""
+        assert "content-type" not in deleted.headers
+
+
+def test_binary_request_bodies_reach_the_function_base64_encoded(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = start_gateway()
+    payload = bytes(range(256))
+    with gateway.client("alice") as client:
+        response = client.post(
+            "/orders", content=payload, headers={"content-type": "application/octet-stream"}
+        )
+        assert response.status_code == 422  # the app decoded it, and it is no JSON order
+        text = client.post("/orders", json=ORDER)
+        assert text.status_code == 201
+    binary, json_event = gateway.events
+    assert binary["isBase64Encoded"] is True
+    assert base64.b64decode(binary["body"]) == payload
+    assert json_event["isBase64Encoded"] is False
+    assert json.loads(json_event["body"]) == ORDER
+
+
+def test_proxy_responses_become_http_responses(start_gateway: StartGateway) -> None:
+    result = {
+        "statusCode": 201,
+        "headers": {"content-type": "image/png", "x-one": "1"},
+        "multiValueHeaders": {"x-many": ["a", "b"]},
+        "cookies": ["session=abc; HttpOnly", "theme=dark"],
+        "body": base64.b64encode(b"\x89PNG\x00\xff").decode(),
+        "isBase64Encoded": True,
+    }
+    gateway = start_gateway(handler_factory=_fixed(result))
+    with gateway.client() as client:
+        response = client.get("/hi")
+    assert response.status_code == 201
+    assert response.content == b"\x89PNG\x00\xff"
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-one"] == "1"
+    assert response.headers.get_list("x-many") == ["a", "b"]
+    assert response.headers.get_list("set-cookie") == ["session=abc; HttpOnly", "theme=dark"]
+
+
+def test_a_json_object_without_status_code_is_a_200_body(start_gateway: StartGateway) -> None:
+    gateway = start_gateway(handler_factory=_fixed({"hello": "world"}))
+    with gateway.client() as client:
+        response = client.get("/hi")
+    assert (response.status_code, response.json()) == (200, {"hello": "world"})
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        None,
+        ["not", "an", "object"],
+        {"statusCode": "200", "body": ""},
+        {"statusCode": 200, "body": {"not": "a string"}},
+        {"statusCode": 200, "body": "!!", "isBase64Encoded": True},
+        {"statusCode": 200, "body": "", "headers": {"x": ["list"]}},
+        {"statusCode": 200, "body": "", "cookies": "a=1"},
+    ],
+)
+def test_malformed_proxy_responses_are_502(start_gateway: StartGateway, result: object) -> None:
+    gateway = start_gateway(handler_factory=_fixed(result))
+    with gateway.client() as client:
+        response = client.get("/hi")
+    assert (response.status_code, response.json()) == (502, {"message": "Internal Server Error"})
+
+
+def test_a_function_that_raises_is_a_500(start_gateway: StartGateway) -> None:
+    def factory() -> Handler:
+        def handler(event: dict[str, Any], context: Any) -> object:
+            raise RuntimeError("boom")
+
+        return handler
+
+    gateway = start_gateway(handler_factory=factory)
+    with gateway.client() as client:
+        response = client.get("/hi")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+
+
+def test_the_context_object_is_lambda_like(start_gateway: StartGateway) -> None:
+    seen: list[Any] = []
+
+    def factory() -> Handler:
+        def handler(event: dict[str, Any], context: Any) -> object:
+            seen.append((context, context.get_remaining_time_in_millis()))
+            return {"statusCode": 204}
+
+        return handler
+
+    gateway = start_gateway(handler_factory=factory, timeout=7.0)
+    with gateway.client() as client:
+        assert client.get("/hi").status_code == 204
+        assert client.get("/hi").status_code == 204
+    (first, remaining), (second, _) = seen
+    assert 0 < remaining <= 7000
+    assert first.aws_request_id != second.aws_request_id
+    assert first.function_name == "orders-api-local"
+    assert first.invoked_function_arn.endswith(":function:orders-api-local")
+    assert first.memory_limit_in_mb == 512
+
+
+def test_payloads_over_10_mb_are_413(start_gateway: StartGateway) -> None:
+    gateway = start_gateway(handler_factory=_fixed({"statusCode": 200, "body": "ok"}))
+    limit = 10 * 1024 * 1024
+    with gateway.client() as client:
+        too_big = client.post("/hi", content=b"x" * (limit + 1))
+        assert too_big.status_code == 413
+        assert too_big.json() == {"message": "Request Entity Too Large"}
+        assert gateway.events == []
+        assert client.get("/hi", headers={"x-pad": "y" * 1000}).status_code == 200
+
+
+def test_request_line_and_headers_over_10_kb_are_refused(start_gateway: StartGateway) -> None:
+    gateway = start_gateway(handler_factory=_fixed({"statusCode": 200, "body": "ok"}))
+    with gateway.client() as client:
+        response = client.get("/hi", headers={"x-pad": "y" * 10_300})
+        assert response.status_code == 431
+        assert response.json() == {"message": "Request Header Fields Too Large"}
+        assert client.get("/hi", headers={"x-pad": "y" * 9_000}).status_code == 200
+
+
+def test_integration_timeout_is_504(start_gateway: StartGateway) -> None:
+    gateway = start_gateway(greet_delay=1.5, timeout=0.3)
+    with gateway.client() as client:
+        response = client.get("/hi")
+        assert response.status_code == 504
+        assert response.json() == {"message": "Endpoint request timed out"}
+        assert client.get("/health").status_code == 200  # the environment serves on
+
+
+def test_unknown_routes_are_404_before_any_authorization(start_gateway: StartGateway) -> None:
+    gateway = start_gateway()
+    with gateway.client() as client:
+        for method, path in [("GET", "/"), ("GET", "/nope"), ("POST", "/health"), ("GET", "/hi/")]:
+            response = client.request(method, path)
+            assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
+    assert gateway.events == []
