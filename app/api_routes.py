@@ -19,11 +19,13 @@ class GatewayRoute:
         return f"{self.method} {self.path}"
 
 
+# Public paths take ANY method so that a wrong method reaches the app and gets its JSON 405
+# with an Allow header, as locally, rather than API Gateway's own 404 for an unrouted method.
 GATEWAY_ROUTES: tuple[GatewayRoute, ...] = (
-    GatewayRoute("GET", "/hi", public=True),
-    GatewayRoute("GET", "/health", public=True),
-    GatewayRoute("GET", "/docs", public=True),
-    GatewayRoute("GET", "/openapi.json", public=True),
+    GatewayRoute("ANY", "/hi", public=True),
+    GatewayRoute("ANY", "/health", public=True),
+    GatewayRoute("ANY", "/docs", public=True),
+    GatewayRoute("ANY", "/openapi.json", public=True),
     GatewayRoute("ANY", "/orders", public=False),
     GatewayRoute("ANY", "/orders/{proxy+}", public=False),
 )

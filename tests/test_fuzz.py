@@ -16,20 +16,25 @@ import asyncio
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis import Case as GenericCase
 from schemathesis import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from app.config import Settings
+from app.lambda_adapter import build_handler
 from app.main import create_app
+from devtools import dev_issuer
+from devtools.gateway.authorizer import Authorizer
+from devtools.gateway.server import GatewayConfig, create_gateway
 from tests.conftest import fresh_dynamodb_table
 from tests.oidc import AUDIENCE, LocalIssuer, serve_issuer
 from tests.support import TEST_USER_HEADER, HeaderIdentity
@@ -51,9 +56,44 @@ schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 Case = GenericCase[Any]
 IDEMPOTENCY_KEY = "Idempotency-Key"
 CallKwargs = dict[str, Any]
-# How a request reaches the app: keyword arguments for ``case.call``. One entry per transport.
-TRANSPORTS: dict[str, Callable[[FastAPI], CallKwargs]] = {
-    "asgi": lambda app: {"app": app},
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How requests reach the app under test: the ASGI app ``case.call`` drives, and the
+    request headers that make a request act as a given user."""
+
+    app: Any
+    as_user: Callable[[str], dict[str, str]]
+
+
+def _asgi(settings: Settings, _: Path) -> Transport:
+    app = create_app(settings, identity=HeaderIdentity())
+    return Transport(app, lambda user: {TEST_USER_HEADER: user})
+
+
+def _lambda(settings: Settings, folder: Path) -> Transport:
+    """The Lambda handler behind the local API Gateway emulator (its JWT authorizer trusts a
+    development issuer made for this test): events, claims and proxy responses as on AWS."""
+    keys = folder / "issuer"
+    authorizer = Authorizer(
+        issuer=dev_issuer.DEV_ISSUER,
+        audiences=frozenset({dev_issuer.DEV_AUDIENCE}),
+        jwks_url=dev_issuer.env(keys)["JWT_JWKS_URL"],
+    )
+    gateway = settings.model_copy(update={"identity_mode": "gateway"})
+    app = create_gateway(
+        GatewayConfig(handler_factory=partial(build_handler, gateway), authorizer=authorizer)
+    )
+    return Transport(
+        app, lambda user: {"Authorization": f"Bearer {dev_issuer.mint(user, folder=keys)}"}
+    )
+
+
+# One entry per transport; every fuzz run covers each of them on every store.
+TRANSPORTS: dict[str, Callable[[Settings, Path], Transport]] = {
+    "asgi": _asgi,
+    "lambda": _lambda,
 }
 
 # (operation, phase, generation mode) -> examples sent; printed at the end (``make fuzz``).
@@ -91,29 +131,19 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     asyncio.run(delete_table(DynamoDBConfig.from_url(url)))
 
 
-@pytest.fixture
-def fuzz_app(settings: Settings) -> FastAPI:
-    """A fresh app on the test's store; schemathesis runs its lifespan."""
-    return create_app(settings, identity=HeaderIdentity())
-
-
 @pytest.fixture(params=sorted(TRANSPORTS))
-def transport(request: pytest.FixtureRequest) -> Callable[[FastAPI], CallKwargs]:
-    return TRANSPORTS[request.param]
-
-
-@pytest.fixture
-def call_kwargs(transport: Callable[[FastAPI], CallKwargs], fuzz_app: FastAPI) -> CallKwargs:
-    return transport(fuzz_app)
+def transport(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> Transport:
+    """A fresh app on the test's store, reached one way; schemathesis runs its lifespan."""
+    return TRANSPORTS[request.param](settings, tmp_path)
 
 
 @schema.parametrize()
 @PROFILE
-def test_every_operation_conforms(case: Case, call_kwargs: CallKwargs) -> None:
+def test_every_operation_conforms(case: Case, transport: Transport) -> None:
     _tally(case)
     if case.meta is not None and case.meta.generation.mode.value == "positive":
         _unique_idempotency_key(case.headers)
-    case.call_and_validate(**call_kwargs)
+    case.call_and_validate(app=transport.app, headers=transport.as_user("fuzz"))
 
 
 def _unique_idempotency_key(headers: MutableMapping[str, Any] | None) -> None:
@@ -123,11 +153,11 @@ def _unique_idempotency_key(headers: MutableMapping[str, Any] | None) -> None:
         headers[IDEMPOTENCY_KEY] = f"fuzz-{uuid4()}"
 
 
-def test_stateful_links(call_kwargs: CallKwargs) -> None:
+def test_stateful_links(transport: Transport) -> None:
     def as_new_user() -> dict[str, str]:
-        return {TEST_USER_HEADER: f"fuzz-{uuid4()}"}
+        return transport.as_user(f"fuzz-{uuid4()}")
 
-    _run_stateful(schema, call_kwargs, as_new_user)
+    _run_stateful(schema, {"app": transport.app}, as_new_user)
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +166,9 @@ def issuer() -> Iterator[LocalIssuer]:
         yield running
 
 
-def test_stateful_links_with_bearer_tokens(
-    store_url: str, issuer: LocalIssuer, transport: Callable[[FastAPI], CallKwargs]
-) -> None:
-    """IDENTITY_MODE=jwt: its document demands a bearer token, and every operation enforces it."""
+def test_stateful_links_with_bearer_tokens(store_url: str, issuer: LocalIssuer) -> None:
+    """IDENTITY_MODE=jwt (in-process ASGI: the mode of a server reached without a gateway):
+    its document demands a bearer token, and every operation enforces it."""
     jwt_settings = Settings(
         store_url=store_url,
         greet_delay=0,
@@ -166,7 +195,7 @@ def test_stateful_links_with_bearer_tokens(
         current["token"] = issuer.token(sub=f"fuzz-{uuid4()}")
         return {}
 
-    _run_stateful(jwt_schema, transport(app), as_new_user)
+    _run_stateful(jwt_schema, {"app": app}, as_new_user)
 
 
 def _run_stateful(

@@ -130,9 +130,9 @@ def test_public_routes_need_no_token_and_carry_no_claims(start_gateway: StartGat
         assert client.get("/openapi.json").status_code == 200
     assert all("authorizer" not in e["requestContext"] for e in gateway.events)
     assert [e["routeKey"] for e in gateway.events] == [
-        "GET /hi",
-        "GET /health",
-        "GET /openapi.json",
+        "ANY /hi",
+        "ANY /health",
+        "ANY /openapi.json",
     ]
 
 
@@ -324,7 +324,17 @@ def test_integration_timeout_is_504(start_gateway: StartGateway) -> None:
 def test_unknown_routes_are_404_before_any_authorization(start_gateway: StartGateway) -> None:
     gateway = start_gateway()
     with gateway.client() as client:
-        for method, path in [("GET", "/"), ("GET", "/nope"), ("POST", "/health"), ("GET", "/hi/")]:
+        for method, path in [("GET", "/"), ("GET", "/nope"), ("GET", "/hi/")]:
             response = client.request(method, path)
             assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
     assert gateway.events == []
+
+
+def test_a_wrong_method_on_a_public_path_is_the_apps_405(start_gateway: StartGateway) -> None:
+    gateway = start_gateway()
+    with gateway.client() as client:
+        response = client.post("/health")
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
+    assert response.headers["allow"] == "GET"
+    assert [e["routeKey"] for e in gateway.events] == ["ANY /health"]

@@ -12,7 +12,7 @@ import os
 from functools import partial
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from app.config import Settings, env_name
 from app.lambda_adapter import build_handler
@@ -21,7 +21,7 @@ from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 
 
-def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> Starlette:
+def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     """The emulator configured from the environment (see the module docstring)."""
     if env_name("jwt_issuer") not in os.environ:
         dev_issuer.signing_key()  # creates the key set on first use

@@ -1,4 +1,4 @@
-"""The emulator: a Starlette app that invokes the Lambda handler as API Gateway would."""
+"""The emulator: an ASGI app that invokes the Lambda handler as API Gateway would."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
@@ -28,7 +28,6 @@ Handler = Callable[[dict[str, Any], Any], Any]
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API quota "Payload size": 10 MB
 MAX_REQUEST_LINE_AND_HEADERS = 10240  # "Total combined size of request line and header values"
 INTEGRATION_TIMEOUT = 30.0  # "Maximum integration timeout": 30 seconds
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 @dataclass
@@ -101,8 +100,13 @@ class Function:
         self._executor.shutdown(wait=True)
 
 
-def create_gateway(config: GatewayConfig) -> Starlette:
-    """The emulator app for ``config`` (the handler is built at startup)."""
+def create_gateway(config: GatewayConfig) -> ASGIApp:
+    """The emulator app for ``config`` (the handler is built at startup).
+
+    Every HTTP request goes to the emulator whatever its path or method (no Starlette route:
+    a path converter would not match every path API Gateway accepts, such as one with an
+    encoded newline); Starlette runs the lifespan.
+    """
     function = Function(config.handler_factory)
 
     @asynccontextmanager
@@ -114,11 +118,16 @@ def create_gateway(config: GatewayConfig) -> Starlette:
             await function.stop()
             await config.authorizer.aclose()
 
-    async def endpoint(request: Request) -> Response:
-        return await _serve(request, config, function)
+    lifecycle = Starlette(lifespan=lifespan)
 
-    routes = [Route("/{path:path}", endpoint, methods=METHODS)]
-    return Starlette(routes=routes, lifespan=lifespan)
+    async def gateway(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await lifecycle(scope, receive, send)
+            return
+        response = await _serve(Request(scope, receive), config, function)
+        await response(scope, receive, send)
+
+    return gateway
 
 
 async def _serve(request: Request, config: GatewayConfig, function: Function) -> Response:

@@ -13,10 +13,10 @@ from tests.infra.conftest import Synthesized
 EXPECTED_ACKNOWLEDGMENTS = {
     ("AwsSolutions-L1", "Service/Function"),
     ("@aws-cdk/aws-lambda:snapStartRequirePublish", "Service/Function"),
-    ("AwsSolutions-APIG4", "Http/Api/GET--hi"),
-    ("AwsSolutions-APIG4", "Http/Api/GET--health"),
-    ("AwsSolutions-APIG4", "Http/Api/GET--docs"),
-    ("AwsSolutions-APIG4", "Http/Api/GET--openapi.json"),
+    ("AwsSolutions-APIG4", "Http/Api/ANY--hi"),
+    ("AwsSolutions-APIG4", "Http/Api/ANY--health"),
+    ("AwsSolutions-APIG4", "Http/Api/ANY--docs"),
+    ("AwsSolutions-APIG4", "Http/Api/ANY--openapi.json"),
 }
 COGNITO_ACKNOWLEDGMENTS = {("AwsSolutions-COG2", "Users"), ("AwsSolutions-COG8", "Users")}
 # CDK itself adds DependsOn on the function's role next to the GetAtt; nothing else may warn.

@@ -38,7 +38,7 @@ def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_pat
                     assert response.json() == {"message": "Unauthorized"}
             seen.add((properties["RouteKey"], public))
         # What the stack does not route, the emulator does not either.
-        for method, path in [("POST", "/hi"), ("GET", "/"), ("GET", "/orders-x"), ("GET", "/x")]:
+        for method, path in [("GET", "/"), ("GET", "/hi/x"), ("GET", "/orders-x"), ("GET", "/x")]:
             response = client.request(method, path)
             assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
     assert {key for key, _ in seen} == {p["RouteKey"] for p in routes}
