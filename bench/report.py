@@ -72,6 +72,7 @@ def rows(figures: Sequence[Figure]) -> list[list[str]]:
     return table
 
 
+BASELINES = ("hello", "fastapi+", "bare ", "python ")  # grey bars: baselines and floors
 HEADER = ["section", "variant", "median", "min–max", "p90", "n", "ratio", "note"]
 
 
@@ -116,7 +117,7 @@ def chart(figures: Sequence[Figure], path: Path) -> None:
         group = [f for f in figures if f.section == section]
         medians = [f.median for f in group]
         errors = [[f.median - f.low for f in group], [f.high - f.median for f in group]]
-        colors = ["#4c72b0" if f.name.startswith("orders") else "#aaaaaa" for f in group]
+        colors = ["#aaaaaa" if f.name.startswith(BASELINES) else "#4c72b0" for f in group]
         ax.barh([f.name for f in group], medians, xerr=errors, color=colors, capsize=3)
         ax.invert_yaxis()
         ax.set_title(
