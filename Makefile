@@ -49,7 +49,7 @@ format: setup ## Apply ruff's fixes and formatting
 bench: $(UV) ## Every benchmark vs its baseline: table, var/bench/report.md + chart.png (minutes)
 	$(UV) sync --locked --all-extras --group bench
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk not installed: throughput load comes from aiohttp (a lower bound)"
 	$(UV) run --no-sync python -m bench
 
