@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
 CDK := npx --no-install cdk
 
-.PHONY: help setup run gateway smoke test fuzz lint format token bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .
 	$(UV) run --no-sync ruff format .
+
+bench: $(UV) ## Every benchmark vs its baseline: table, var/bench/report.md + chart.png (minutes)
+	$(UV) sync --locked --all-extras --group bench
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk not installed: throughput load comes from aiohttp (a lower bound)"
+	$(UV) run --no-sync python -m bench
 
 bench-greeting: setup ## 1,000 concurrent GET /hi (GREET_DELAY=3) against one uvicorn worker
 	$(UV) run --no-sync python -m bench.greeting

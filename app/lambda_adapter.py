@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
@@ -121,12 +122,33 @@ def build_handler(settings: Settings) -> LambdaAdapter:
     return LambdaAdapter(create_app(settings))
 
 
+# Mangum's ``scope`` is a property that rebuilds the whole scope (every header re-encoded) on
+# each access, and its ``__call__`` reads it again only to look at the event's version: build
+# it once per event.
+class _ALB(ALB):
+    @cached_property
+    def scope(self) -> Scope:
+        return super().scope
+
+
+class _HTTPGateway(HTTPGateway):
+    @cached_property
+    def scope(self) -> Scope:
+        return super().scope
+
+
+class _APIGateway(APIGateway):
+    @cached_property
+    def scope(self) -> Scope:
+        return super().scope
+
+
 def _mangum_handler(kind: EventKind, event: Mapping[str, Any]) -> type[LambdaHandler]:
     if kind == "alb":
-        return ALB
+        return _ALB
     if kind == "http-v2" or "version" in event:
-        return HTTPGateway  # HTTP API, payload 2.0 or 1.0 (function URLs send 2.0)
-    return APIGateway  # REST API proxy integration
+        return _HTTPGateway  # HTTP API, payload 2.0 or 1.0 (function URLs send 2.0)
+    return _APIGateway  # REST API proxy integration
 
 
 def _fix_response(
@@ -211,6 +233,8 @@ def _ids(event: object, context: Any) -> dict[str, Any]:
 
 
 def _log_request(scope: Scope, context: Any, status: int, started: float) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return  # LOG_LEVEL=WARNING and up: skip building the line's fields
     route = scope.get("route")
     template = getattr(route, "path_format", None) or getattr(route, "path", None)
     owner = scope.get("state", {}).get("owner")

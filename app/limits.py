@@ -3,6 +3,9 @@
 Starlette's own ``RequestBodyLimitMiddleware`` answers a declared oversized body with a
 plain-text 413; every error of this API is JSON. The body is read up front (it is small by
 definition), so the limit also holds for chunked requests that send no Content-Length.
+Requests of the methods no route reads a body for (GET, HEAD, OPTIONS) skip the read: only a
+declared oversized body is refused, the rest is left unread (buffering it cost each GET a
+receive wrapper and a join).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class BodyLimitMiddleware:
@@ -24,6 +29,9 @@ class BodyLimitMiddleware:
         declared = _content_length(scope)
         if declared is not None and declared > self.max_body_bytes:
             await self._reject(send)
+            return
+        if scope["method"] in BODYLESS_METHODS:
+            await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
         size = 0

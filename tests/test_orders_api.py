@@ -325,6 +325,22 @@ async def test_body_over_64_kib_without_content_length_is_413(client: httpx.Asyn
     assert response.json() == {"detail": "Request body larger than 65536 bytes"}
 
 
+async def test_get_declaring_an_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.request("GET", "/orders", content=b"x" * (64 * 1024 + 1))
+    assert response.status_code == 413
+    assert response.json() == {"detail": "Request body larger than 65536 bytes"}
+
+
+async def test_get_with_an_unread_streamed_body_is_answered(client: httpx.AsyncClient) -> None:
+    async def chunks() -> Any:
+        for _ in range(70):
+            yield b"x" * 1024
+
+    response = await client.request("GET", "/orders", content=chunks())
+    assert response.status_code == 200
+    assert response.json() == {"orders": []}
+
+
 async def test_body_at_the_limit_is_accepted_by_the_limit(client: httpx.AsyncClient) -> None:
     payload = b'{"order": [{"product": "a", "size": "big"}]}'
     padded = payload[:-1] + b" " * (64 * 1024 - len(payload)) + b"}"

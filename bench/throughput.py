@@ -1,0 +1,67 @@
+"""Local throughput: requests/s of one uvicorn worker, per stack, interleaved run by run.
+
+Variants per stack: the project's ``GET /hi`` (GREET_DELAY=0), the minimal FastAPI app's
+``GET /hi`` (the baseline), and the project's ``GET /orders/{id}`` on SQLite (dev identity).
+The load generator (bench/loadgen.py) runs in another process.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+from bench.events import ORDER
+from bench.loadgen import generator, requests_per_second
+from bench.server import HELLO_APP, ORDERS_APP, STACKS, uvicorn
+from bench.stats import Figure
+
+SECTION = "local throughput"
+
+
+def _create_order(base: str) -> str:
+    request = urllib.request.Request(  # noqa: S310 - local URL
+        f"{base}/orders",
+        data=json.dumps(ORDER).encode(),
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        order_id: str = json.load(response)["id"]
+        return order_id
+
+
+def run(rounds: int = 3, seconds: int = 3, stacks: tuple[str, ...] = tuple(STACKS)) -> list[Figure]:
+    """``rounds`` interleaved runs of ``seconds`` per variant and stack."""
+    figures: list[tuple[Figure, str]] = []
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as servers:
+        env = {"GREET_DELAY": "0", "STORE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}",
+               "IDENTITY_MODE": "dev", "LOG_LEVEL": "WARNING"}  # fmt: skip
+        for stack in stacks:
+            ours = servers.enter_context(uvicorn(ORDERS_APP, stack, env))
+            hello = servers.enter_context(uvicorn(HELLO_APP, stack, env))
+            order_id = _create_order(ours)
+            base = f"hello GET /hi [{stack}]"
+            figures += [
+                (Figure(SECTION, f"orders GET /hi [{stack}]", "req/s", better="higher",
+                        baseline=base), f"{ours}/hi"),
+                (Figure(SECTION, base, "req/s", better="higher"), f"{hello}/hi"),
+                (Figure(SECTION, f"orders GET /orders/{{id}} [{stack}]", "req/s",
+                        better="higher", baseline=base, note="SQLite"),
+                 f"{ours}/orders/{order_id}"),
+            ]  # fmt: skip
+        for _, url in figures:
+            requests_per_second(url, 1)  # warm up
+        for _ in range(rounds):
+            for figure, url in figures:
+                figure.samples.append(requests_per_second(url, seconds))
+    for figure, _ in figures:
+        figure.note = ", ".join(filter(None, [figure.note, f"load: {generator()}"]))
+    return [figure for figure, _ in figures]
+
+
+if __name__ == "__main__":
+    for figure in run(rounds=1, seconds=2):
+        print(f"{figure.name:44s} {figure.median:10.0f} {figure.unit}")
