@@ -6,23 +6,21 @@ would and serves real HTTP API 2.0 events; orders go to moto's DynamoDB server o
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from app.config import env_name
-from app.store.keys import PARTITION_KEY, SORT_KEY
 from infra.bundle import PROJECT_ROOT, build_bundle, host_target
 from infra.interpreter import find_python
-from tests.support import free_port, order_body
+from tests.conftest import fresh_dynamodb_table
+from tests.support import order_body
 
 pytestmark = pytest.mark.skipif(
     not (PROJECT_ROOT / "app" / "lambda_handler.py").exists(),
@@ -30,7 +28,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 REGION = "us-east-1"
-TABLE = "orders-smoke"
 HOST = "abc123.execute-api.us-east-1.amazonaws.com"
 CHILD = Path(__file__).with_name("smoke_child.py")
 
@@ -41,35 +38,9 @@ def host_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dynamodb_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": PARTITION_KEY.name, "KeyType": "HASH"},
-            {"AttributeName": SORT_KEY.name, "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": PARTITION_KEY.name, "AttributeType": PARTITION_KEY.type},
-            {"AttributeName": SORT_KEY.name, "AttributeType": SORT_KEY.type},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    try:
-        yield endpoint
-    finally:
-        client.close()
-        server.stop()
+def dynamodb_store_url(moto_endpoint: str) -> str:
+    """A fresh table on the session's moto server, made by the project's own admin helper."""
+    return asyncio.run(fresh_dynamodb_table(moto_endpoint))
 
 
 def http_api_event(
@@ -129,12 +100,12 @@ def http_api_event(
     return event
 
 
-def serve(bundle: Path, endpoint: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+def serve(bundle: Path, store_url: str, events: list[dict[str, Any]]) -> dict[str, Any]:
     """Run the events through the handler in a fresh isolated python3.13."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/tmp"),
-        env_name("store_url"): f"dynamodb://{TABLE}?region={REGION}&endpoint={endpoint}",
+        env_name("store_url"): store_url,
         env_name("identity_mode"): "gateway",
         env_name("greet_delay"): "0",
         env_name("log_level"): "WARNING",
@@ -159,14 +130,14 @@ def serve(bundle: Path, endpoint: str, events: list[dict[str, Any]]) -> dict[str
 
 
 def test_handler_serves_http_api_events_from_the_bundle_alone(
-    host_bundle: Path, dynamodb_endpoint: str
+    host_bundle: Path, dynamodb_store_url: str
 ) -> None:
     create = http_api_event(
         "POST", "/orders", "ANY /orders", sub="alice", body=order_body("flat white")
     )
     first = serve(
         host_bundle,
-        dynamodb_endpoint,
+        dynamodb_store_url,
         [http_api_event("GET", "/hi", "GET /hi"), create],
     )
     assert first["isolated"] == 1
@@ -193,7 +164,7 @@ def test_handler_serves_http_api_events_from_the_bundle_alone(
     params = {"proxy": order["id"]}
     second = serve(
         host_bundle,
-        dynamodb_endpoint,
+        dynamodb_store_url,
         [
             http_api_event("GET", item_path, item_route, sub="alice", path_parameters=params),
             http_api_event("GET", item_path, item_route, sub="bob", path_parameters=params),
