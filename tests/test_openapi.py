@@ -86,16 +86,17 @@ async def test_listing_documents_the_link_header(spec: dict[str, Any]) -> None:
     assert "Link" in listed.get("headers", {})
 
 
-@pytest.mark.parametrize(
-    ("path", "method", "status"),
-    [
-        ("/orders", "post", "201"),
-        ("/orders/{order_id}", "get", "200"),
-        ("/orders/{order_id}", "put", "200"),
-        ("/orders/{order_id}/pay", "post", "200"),
-        ("/orders/{order_id}/cancel", "post", "200"),
-    ],
-)
+# The operations that answer with an order: (path, method, success status).
+ORDER_RESPONSES = [
+    ("/orders", "post", "201"),
+    ("/orders/{order_id}", "get", "200"),
+    ("/orders/{order_id}", "put", "200"),
+    ("/orders/{order_id}/pay", "post", "200"),
+    ("/orders/{order_id}/cancel", "post", "200"),
+]
+
+
+@pytest.mark.parametrize(("path", "method", "status"), ORDER_RESPONSES)
 async def test_etag_is_documented(
     spec: dict[str, Any], path: str, method: str, status: str
 ) -> None:
@@ -134,16 +135,7 @@ def _resolve(spec: dict[str, Any], ref: str) -> Any:
     return node
 
 
-@pytest.mark.parametrize(
-    ("path", "method", "status"),
-    [
-        ("/orders", "post", "201"),
-        ("/orders/{order_id}", "get", "200"),
-        ("/orders/{order_id}", "put", "200"),
-        ("/orders/{order_id}/pay", "post", "200"),
-        ("/orders/{order_id}/cancel", "post", "200"),
-    ],
-)
+@pytest.mark.parametrize(("path", "method", "status"), ORDER_RESPONSES)
 async def test_order_responses_link_to_what_can_be_done_next(
     spec: dict[str, Any], path: str, method: str, status: str
 ) -> None:
