@@ -16,6 +16,10 @@ from tests.support import HeaderIdentity, order_body
 
 pytestmark = pytest.mark.anyio
 
+# One round of the cross-connection race once failed about one time in five on SQLite; the
+# DynamoDB store has no connection state, so one round there shows the same contract.
+ROUNDS = {"sqlite": 8, "dynamodb": 1}
+
 
 async def test_orders_survive_an_app_restart_on_the_same_file(tmp_path: Path) -> None:
     settings = Settings(store_url=f"sqlite:///{tmp_path / 'kept.db'}", greet_delay=0)
@@ -69,15 +73,27 @@ async def test_concurrent_pay_and_cancel_and_delete_never_lose_an_update(
 async def test_races_across_separate_connections(
     settings: Settings, client_for: ClientFactory
 ) -> None:
-    """Two apps (two connections to one file) race: still exactly one winner."""
+    """Two apps (two connections to one file, like two uvicorn workers) race, reads mixed in.
+
+    Every round has exactly one winner and no error: each connection's readers and writers
+    interleave with the other connection's writer, which is when SQLite is quickest to
+    answer "database is locked".
+    """
     other = create_app(settings, identity=HeaderIdentity())
     async with (
         other.router.lifespan_context(other),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=other), base_url="http://t") as c2,
     ):
         c1 = client_for("alice")
-        oid = (await c1.post("/orders", json=order_body())).json()["id"]
-        responses = await asyncio.gather(
-            *(c.post(f"/orders/{oid}/pay") for c in (c1, c2) for _ in range(25))
-        )
-    assert Counter(r.status_code for r in responses) == {200: 1, 409: 49}
+        for _ in range(ROUNDS[settings.store_url.partition(":")[0]]):
+            oid = (await c1.post("/orders", json=order_body())).json()["id"]
+            calls = [
+                call
+                for c in (c1, c2)
+                for _ in range(25)
+                for call in (c.post(f"/orders/{oid}/pay"), c.get(f"/orders/{oid}"))
+            ]
+            responses = await asyncio.gather(*calls, return_exceptions=True)
+            pays, reads = responses[::2], responses[1::2]
+            assert Counter(getattr(r, "status_code", r) for r in pays) == {200: 1, 409: 49}
+            assert Counter(getattr(r, "status_code", r) for r in reads) == {200: 50}

@@ -102,13 +102,18 @@ class SQLiteStore:
 
     WAL lets readers run beside the writer; the busy timeout makes writers from several
     processes (uvicorn workers) queue instead of failing with "database is locked".
+
+    One operation at a time uses the connection, and each statement runs to completion in
+    a single call to the connection's thread. A statement left open across an ``await``
+    would hold a transaction that another request's statement then joins: a write joining
+    a read snapshot cannot wait for another process's writer (SQLite answers "database is
+    locked" at once, without the busy timeout), and a read joining an open write
+    transaction would see data that may yet be rolled back.
     """
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
-        # Statements are atomic on their own; the lock keeps other statements out of the
-        # few multi-statement transactions (an order write plus its idempotency record).
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -127,32 +132,37 @@ class SQLiteStore:
         conn = await aiosqlite.connect(
             self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
+        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
         for statement in SCHEMA:
-            await conn.execute(statement)
+            await conn.execute_fetchall(statement)
         self._conn = conn
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            async with self._lock:
+                await self._conn.close()
             self._conn = None
+
+    async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[Any]:
+        """Run one statement to its end, in one call; the caller holds ``_lock``."""
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
         async with self._writing(order.owner, completes) as complete:
-            await self.conn.execute(
+            await self._rows(
                 f"INSERT INTO orders ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)", _order_row(order)
             )
             await complete(order)
 
     async def get(self, owner: str, order_id: UUID) -> Order | None:
-        async with self.conn.execute(
-            f"SELECT {COLUMNS} FROM orders WHERE owner = ? AND id = ?",
-            (owner, str(order_id)),
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else _row_to_order(row)
+        async with self._lock:
+            rows = await self._rows(
+                f"SELECT {COLUMNS} FROM orders WHERE owner = ? AND id = ?",
+                (owner, str(order_id)),
+            )
+        return _row_to_order(rows[0]) if rows else None
 
     async def list(
         self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
@@ -164,8 +174,8 @@ class SQLiteStore:
             params.append(str(before))
         sql += _CANCELLED_FILTER[cancelled] + " ORDER BY id DESC LIMIT ?"
         params.append(limit + 1)
-        async with self.conn.execute(sql, params) as cur:
-            rows = list(await cur.fetchall())
+        async with self._lock:
+            rows = await self._rows(sql, params)
         return Page(orders=[_row_to_order(r) for r in rows[:limit]], more=len(rows) > limit)
 
     async def update(
@@ -196,10 +206,9 @@ class SQLiteStore:
             sql += " AND version = ?"
             params.append(expected_version)
         async with self._writing(owner, completes) as complete:
-            async with self.conn.execute(f"{sql} RETURNING {COLUMNS}", params) as cur:
-                row = await cur.fetchone()
-            if row is not None:
-                updated = _row_to_order(row)
+            rows = await self._rows(f"{sql} RETURNING {COLUMNS}", params)
+            if rows:
+                updated = _row_to_order(rows[0])
                 await complete(updated)
                 return updated
         current = await self.get(owner, order_id)
@@ -215,9 +224,9 @@ class SQLiteStore:
         if expected_version is not None:
             sql += " AND version = ?"
             params.append(expected_version)
-        async with self._lock, self.conn.execute(f"{sql} RETURNING id", params) as cur:
-            row = await cur.fetchone()
-        if row is not None:
+        async with self._lock:
+            deleted = await self._rows(f"{sql} RETURNING id", params)
+        if deleted:
             return
         current = await self.get(owner, order_id)
         if current is None:
@@ -235,20 +244,18 @@ class SQLiteStore:
         )
         params = (owner, key, fingerprint, lease_until.timestamp(), now.timestamp())
         async with self._lock:
-            async with self.conn.execute(claim, params) as cur:
-                claimed = await cur.fetchone()
-            if claimed is not None:
+            if await self._rows(claim, params):
                 return None
-            async with self.conn.execute(
+            rows = await self._rows(
                 "SELECT fingerprint, result, expires_at FROM idempotency"
                 " WHERE owner = ? AND key = ?",
                 (owner, key),
-            ) as cur:
-                row = await cur.fetchone()
-        if row is None:  # released in between: claim again
+            )
+        if not rows:  # released in between: claim again
             return await self.claim_idempotency(
                 owner, key, fingerprint, now=now, lease_until=lease_until
             )
+        row = rows[0]
         return IdempotencyRecord(
             key=key,
             fingerprint=row[0],
@@ -258,7 +265,7 @@ class SQLiteStore:
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         async with self._lock:
-            await self.conn.execute(
+            await self._rows(
                 "DELETE FROM idempotency WHERE owner = ? AND key = ? AND fingerprint = ?"
                 " AND result IS NULL",
                 (owner, key, fingerprint),
@@ -273,9 +280,9 @@ class SQLiteStore:
         async def complete(result: Order) -> None:
             if completes is None:
                 return
-            cur = await self.conn.execute(
+            completed = await self._rows(
                 "UPDATE idempotency SET result = ?, expires_at = ? WHERE owner = ? AND key = ?"
-                " AND fingerprint = ? AND result IS NULL",
+                " AND fingerprint = ? AND result IS NULL RETURNING key",
                 (
                     json.dumps(_order_row(result)),
                     completes.expires_at.timestamp(),
@@ -284,17 +291,17 @@ class SQLiteStore:
                     completes.fingerprint,
                 ),
             )
-            if cur.rowcount != 1:
+            if not completed:
                 raise ClaimLost
 
         async with self._lock:
             if completes is None:
                 yield complete
                 return
-            await self.conn.execute("BEGIN IMMEDIATE")
+            await self._rows("BEGIN IMMEDIATE")
             try:
                 yield complete
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rows("ROLLBACK")
                 raise
-            await self.conn.execute("COMMIT")
+            await self._rows("COMMIT")
