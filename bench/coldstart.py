@@ -9,6 +9,7 @@ FastAPI + Mangum + boto3 baseline installed the usual way, and the bare interpre
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from typing import Any
 
 from bench.bundles import baseline_bundle, host_bundle, python313
 from bench.events import create_event, get_event
+from bench.server import free_port
 from bench.stats import Figure
 
 SECTION = "cold start"
@@ -34,39 +36,38 @@ OWNER = "alice"
 @contextmanager
 def moto_table() -> Iterator[str]:
     """moto's DynamoDB server on a free port with the project's table; yields the endpoint."""
-    import boto3
     from moto.server import ThreadedMotoServer
 
-    from app.store.keys import PARTITION_KEY, SORT_KEY
-    from tests.support import free_port
+    from app.store.dynamodb_admin import create_table
+    from app.store.dynamodb_config import DynamoDBConfig
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto's fake
-    )
-    keys = (PARTITION_KEY, SORT_KEY)
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": k.name, "KeyType": t}
-            for k, t in zip(keys, ("HASH", "RANGE"), strict=True)
-        ],
-        AttributeDefinitions=[{"AttributeName": k.name, "AttributeType": k.type} for k in keys],
-        BillingMode="PAY_PER_REQUEST",
-    )
     try:
+        env = child_env(endpoint)
+        with _environ({name: value for name, value in env.items() if name.startswith("AWS_")}):
+            asyncio.run(create_table(DynamoDBConfig.from_url(env["STORE_URL"])))
         yield endpoint
     finally:
-        client.close()
         server.stop()
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``values`` set in this process's environment for the block (the store reads it)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def child_env(endpoint: str) -> dict[str, str]:
