@@ -1,7 +1,9 @@
 """Local throughput: requests/s of one uvicorn worker, per stack, interleaved run by run.
 
 Variants per stack: the project's ``GET /hi`` (GREET_DELAY=0), the minimal FastAPI app's
-``GET /hi`` (the baseline), and the project's ``GET /orders/{id}`` on SQLite (dev identity).
+``GET /hi`` (the baseline), the project's ``GET /orders/{id}`` on SQLite (dev identity), and,
+for context, a bare ASGI app answering the greeting (what the server and the load generator
+reach without any framework: the ceiling of this core).
 The load generator (bench/loadgen.py) runs in another process.
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from bench.events import ORDER
 from bench.loadgen import generator, requests_per_second
-from bench.server import HELLO_APP, ORDERS_APP, STACKS, uvicorn
+from bench.server import HELLO_APP, ORDERS_APP, SLEEP_APP, STACKS, uvicorn
 from bench.stats import Figure
 
 SECTION = "local throughput"
@@ -42,6 +44,7 @@ def run(rounds: int = 3, seconds: int = 3, stacks: tuple[str, ...] = tuple(STACK
         for stack in stacks:
             ours = servers.enter_context(uvicorn(ORDERS_APP, stack, env))
             hello = servers.enter_context(uvicorn(HELLO_APP, stack, env))
+            bare = servers.enter_context(uvicorn(SLEEP_APP, stack, env))
             order_id = _create_order(ours)
             base = f"hello GET /hi [{stack}]"
             figures += [
@@ -51,6 +54,8 @@ def run(rounds: int = 3, seconds: int = 3, stacks: tuple[str, ...] = tuple(STACK
                 (Figure(SECTION, f"orders GET /orders/{{id}} [{stack}]", "req/s",
                         better="higher", baseline=base, note="SQLite"),
                  f"{ours}/orders/{order_id}"),
+                (Figure(SECTION, f"bare ASGI GET /hi [{stack}]", "req/s", better="higher",
+                        note="context: no framework"), f"{bare}/hi"),
             ]  # fmt: skip
         for _, url in figures:
             requests_per_second(url, 1)  # warm up

@@ -1,4 +1,4 @@
-"""Context for the concurrency run: a bare ASGI app that only sleeps GREET_DELAY and answers."""
+"""Context: a bare ASGI app that sleeps GREET_DELAY (0: throughput, 3: concurrency), answers."""
 
 from __future__ import annotations
 
