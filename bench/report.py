@@ -81,7 +81,13 @@ def target_lines(figures: Sequence[Figure]) -> list[str]:
     lines = []
     for target in TARGETS:
         value, met = check(by_key, target)
-        shown = "not measured" if value is None else f"{value:,.2f}"
+        if value is None:
+            shown = "not measured"
+        elif target.ratio:
+            shown = f"{value:.2f} ×"
+        else:
+            unit = by_key[target.figure].unit
+            shown = f"{_fmt(value, unit)} {unit}"
         lines.append(f"{'met ' if met else 'MISSED'}  {target.label}: {shown}")
     return lines
 
@@ -112,7 +118,13 @@ def chart(figures: Sequence[Figure], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     sections = list(dict.fromkeys(f.section for f in figures))
-    fig, axes = plt.subplots(len(sections), 1, figsize=(9, 2.2 * len(sections) + 0.6))
+    bars = [sum(f.section == section for f in figures) for section in sections]
+    fig, axes = plt.subplots(
+        len(sections),
+        1,
+        figsize=(10, 0.38 * sum(bars) + 0.9 * len(sections)),
+        gridspec_kw={"height_ratios": [n + 1.5 for n in bars]},  # bars keep one thickness
+    )
     for ax, section in zip(axes, sections, strict=True):
         group = [f for f in figures if f.section == section]
         medians = [f.median for f in group]
@@ -126,5 +138,5 @@ def chart(figures: Sequence[Figure], path: Path) -> None:
         )
         ax.tick_params(labelsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=80, bbox_inches="tight")  # long labels stay whole
     plt.close(fig)
