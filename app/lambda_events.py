@@ -131,6 +131,8 @@ def _fill(template: str, parameters: object) -> str | None:
     """The template ``/orders/{proxy+}`` with its parameters filled in, or None if it cannot be."""
     if not template.startswith("/"):
         return None
+    if "{" not in template:
+        return template  # a static route (GET /hi): nothing to fill
     values = parameters if isinstance(parameters, Mapping) else {}
     missing = False
 
@@ -190,13 +192,14 @@ def _mapping(value: object, field: str) -> Mapping[str, Any]:
     return value
 
 
-def _str_map(value: object, field: str, *, optional: bool = False) -> dict[str, str]:
+def _str_map(value: object, field: str, *, optional: bool = False) -> Mapping[str, str]:
     if value is None and optional:
         return {}
     mapping = _mapping(value, field)
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        raise BadEvent(f"{field} must map strings to strings")
-    return dict(mapping)
+    for k, v in mapping.items():
+        if not (isinstance(k, str) and isinstance(v, str)):
+            raise BadEvent(f"{field} must map strings to strings")
+    return mapping
 
 
 def _str_list(value: object, field: str, *, optional: bool = False) -> None:
