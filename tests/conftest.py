@@ -149,3 +149,14 @@ async def client_for(
 @pytest.fixture
 def client(client_for: ClientFactory) -> httpx.AsyncClient:
     return client_for("alice")
+
+
+@pytest.fixture(scope="module")
+def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaAdapter]:
+    """One Lambda handler per test module: gateway identity, SQLite, no greeting delay."""
+    db = tmp_path_factory.mktemp("lambda") / "orders.db"
+    adapter = build_handler(
+        Settings(store_url=f"sqlite:///{db}", greet_delay=0, identity_mode="gateway")
+    )
+    yield adapter
+    adapter.close()

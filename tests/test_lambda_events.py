@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,23 +14,13 @@ from starlette.types import Receive, Scope, Send
 
 from app.config import Settings
 from app.identity import GatewayIdentity
-from app.lambda_adapter import LambdaAdapter, build_handler
+from app.lambda_adapter import LambdaAdapter
 from app.main import create_app
 from app.store import open_store
 from tests.lambda_transport import check_proxy_response
 from tests.test_lambda_responses import SAMPLES, at, sample
 
 FUZZ_EXAMPLES = 2_000
-
-
-@pytest.fixture(scope="module")
-def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaAdapter]:
-    db = tmp_path_factory.mktemp("events") / "orders.db"
-    adapter = build_handler(
-        Settings(store_url=f"sqlite:///{db}", greet_delay=0, identity_mode="gateway")
-    )
-    yield adapter
-    adapter.close()
 
 
 def _without_request_context(e: dict[str, Any]) -> None:

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Response
 
-from app.config import Settings
-from app.lambda_adapter import LambdaAdapter, build_handler
+from app.lambda_adapter import LambdaAdapter
 from tests.lambda_loop_check import event
 from tests.lambda_transport import check_proxy_response
 
@@ -55,16 +54,6 @@ def at(
     if sub is not None:
         context["authorizer"] = {"jwt": {"claims": {"sub": sub}}, "claims": {"sub": sub}}
     return e
-
-
-@pytest.fixture(scope="module")
-def handler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LambdaAdapter]:
-    db = tmp_path_factory.mktemp("lambda") / "orders.db"
-    adapter = build_handler(
-        Settings(store_url=f"sqlite:///{db}", greet_delay=0, identity_mode="gateway")
-    )
-    yield adapter
-    adapter.close()
 
 
 @pytest.mark.parametrize("name", SAMPLES)
