@@ -72,7 +72,7 @@ moto: setup ## Serve moto's DynamoDB emulator on http://127.0.0.1:$(MOTO_PORT) (
 
 dynamodb-table: setup ## Create the table a dynamodb:// STORE_URL names (idempotent)
 	@test -n "$$STORE_URL" || { echo 'set STORE_URL=dynamodb://<table>?endpoint=...'; exit 2; }
-	$(UV) run --no-sync python -m app.store.dynamodb_admin create --url "$$STORE_URL"
+	$(UV) run --no-sync python -m app.store.dynamodb.admin create --url "$$STORE_URL"
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -1,4 +1,8 @@
-"""Annotated dependencies shared by the routes: what the composition root put on app.state."""
+"""The routes' dependencies, in one place: the service, the caller, the If-Match condition.
+
+Each is an ``Annotated`` alias a route names as a parameter type; each reads what the
+composition root (``app.main.create_app``) put on ``app.state``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.config import Settings
+from app.etag import if_match_versions
+from app.identity import IdentityProvider
 from app.service import OrdersService
 
 
@@ -17,10 +22,14 @@ async def get_service(request: Request) -> OrdersService:
     return service
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+async def current_owner(request: Request) -> str:
+    """The caller's owner id, from the provider chosen at the composition root."""
+    provider: IdentityProvider = request.app.state.identity
+    owner = await provider(request)
+    request.state.owner = owner  # for the per-request log line, never the response
+    return owner
 
 
 Service = Annotated[OrdersService, Depends(get_service)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
+Owner = Annotated[str, Depends(current_owner)]
+IfMatchVersions = Annotated[frozenset[int] | None, Depends(if_match_versions)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Header
 
 from app.orders import Order
 
@@ -41,6 +41,3 @@ def if_match_versions(
         if found:
             versions.add(int(found.group(1)))
     return frozenset(versions)
-
-
-IfMatchVersions = Annotated[frozenset[int] | None, Depends(if_match_versions)]

@@ -1,12 +1,15 @@
-"""Who is calling. One dependency (``current_owner``) asks the provider the app was built with."""
+"""Who is calling: one provider per identity mode, chosen at the composition root.
+
+The routes ask through one dependency, ``app.deps.Owner``.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from app.auth.errors import InvalidToken
 
@@ -120,14 +123,3 @@ class GatewayIdentity:
         if subject is None:
             raise NotAuthenticated("Bearer", "Not authenticated")
         return subject
-
-
-async def current_owner(request: Request) -> str:
-    """The caller's owner id, from the provider chosen at the composition root."""
-    provider: IdentityProvider = request.app.state.identity
-    owner = await provider(request)
-    request.state.owner = owner  # for the per-request log line, never the response
-    return owner
-
-
-Owner = Annotated[str, Depends(current_owner)]

@@ -9,10 +9,10 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
+from app.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.errors import register_error_handlers
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
-from app.limits import BodyLimitMiddleware
 from app.openapi import require_authentication
 from app.routes import docs, greeting, orders
 from app.service import OrdersService

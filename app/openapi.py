@@ -1,7 +1,7 @@
 """The OpenAPI document says what this deployment answers, authentication included.
 
 Routes declare their own responses; what depends on the identity mode is added here, once: with
-a verifying identity provider every non-public operation (``app.api_routes``) requires its
+a verifying identity provider every non-public operation (``app.gateway_routes``) requires its
 security scheme and may answer 401.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.api_routes import PUBLIC_PATHS
+from app.gateway_routes import PUBLIC_PATHS
 
 SCHEME_NAME = "bearer"
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

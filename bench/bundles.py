@@ -8,7 +8,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from infra.bundle import LAMBDA_ARM64, Target, asset_hash, build_bundle, host_target
+from infra.asset import LAMBDA_ARM64, Target, asset_hash, build_bundle, host_target
 from infra.interpreter import find_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,7 +18,7 @@ UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 
 
 def project_bundle(target: Target) -> Path:
-    """The project's asset for ``target`` (infra/bundle.py), reused while its inputs hold."""
+    """The project's asset for ``target`` (infra/asset.py), reused while its inputs hold."""
     out = BUILD / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
     if not (out / "app" / "lambda_handler.py").exists():
         shutil.rmtree(out, ignore_errors=True)
@@ -48,7 +48,7 @@ def baseline_bundle() -> Path:
     out = BUILD / ("baseline-" + "-".join(p.replace("==", "") for p in pins))
     if not (out / "orders_boto3.py").exists():
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(  # noqa: S603 - uv from PATH, as infra/bundle.py
+        subprocess.run(  # noqa: S603 - uv from PATH, as infra/asset.py
             [UV, "pip", "install", "--quiet", "--no-config", "--target", str(out),
              "--python-platform", target.platform, "--python-version", target.python_version,
              "--only-binary", ":all:", "--link-mode", "copy", *pins],

@@ -38,8 +38,8 @@ def moto_table() -> Iterator[str]:
     """moto's DynamoDB server on a free port with the project's table; yields the endpoint."""
     from moto.server import ThreadedMotoServer
 
-    from app.store.dynamodb_admin import create_table
-    from app.store.dynamodb_config import DynamoDBConfig
+    from app.store.dynamodb.admin import create_table
+    from app.store.dynamodb.config import DynamoDBConfig
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access line per request
     port = free_port()
@@ -127,7 +127,7 @@ def run(runs: int = 15) -> list[Figure]:
     ours, baseline = host_bundle(), baseline_bundle()
     with moto_table() as endpoint:
         env = child_env(endpoint)
-        _, created = cold_call(python, ours, "app.lambda_handler", create_event(OWNER), env)
+        _, created = cold_call(python, ours, "app.aws_lambda.handler", create_event(OWNER), env)
         assert created["status"] == 201, created
         order_id = json.loads(created["body"])["id"]
         event = get_event(OWNER, order_id)
@@ -138,7 +138,7 @@ def run(runs: int = 15) -> list[Figure]:
         }
         imports: list[float] = []
         for _ in range(runs):
-            ms, report = cold_call(python, ours, "app.lambda_handler", event, env)
+            ms, report = cold_call(python, ours, "app.aws_lambda.handler", event, env)
             assert report["status"] == 200, report
             assert json.loads(report["body"])["id"] == order_id
             figures["orders"].samples.append(ms)

@@ -41,7 +41,7 @@ IMPORTS = {
         "",
         "import aiodynamo.client, aiodynamo.http.httpx, httpx",
     ),
-    "app.store.dynamodb on top of app.main": ("import app.main", "import app.store.dynamodb"),
+    "app.store.dynamodb on top of app.main": ("import app.main", "import app.store.dynamodb.store"),
     "app.store.sqlite on top of app.main": ("import app.main", "import app.store.sqlite"),
 }
 
@@ -143,8 +143,8 @@ def main() -> None:
     for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
         os.environ.setdefault(name, value)
     os.environ.setdefault("AWS_REGION", "us-east-1")
-    from app.store.dynamodb_admin import create_table
-    from app.store.dynamodb_config import DynamoDBConfig
+    from app.store.dynamodb.admin import create_table
+    from app.store.dynamodb.config import DynamoDBConfig
 
     url = args.url
     server = None

@@ -1,4 +1,4 @@
-"""Bundle size: the arm64 Lambda asset (infra/bundle.py), unzipped and zipped (deflate)."""
+"""Bundle size: the arm64 Lambda asset (infra/asset.py), unzipped and zipped (deflate)."""
 
 from __future__ import annotations
 

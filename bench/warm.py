@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.aws_lambda.factory import build_handler
 from app.config import Settings
-from app.lambda_adapter import build_handler
 from bench.events import create_event, get_event, hi_event
 from bench.stats import Figure
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from app.api_routes import GATEWAY_ROUTES
+from app.gateway_routes import GATEWAY_ROUTES
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
@@ -76,7 +76,7 @@ class OrdersHttpApi(Construct):
                 Validations.of(created).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-APIG4",
-                        reason=f"{route.route_key} is public by design (app/api_routes.py); "
+                        reason=f"{route.route_key} is public by design (app/gateway_routes.py); "
                         "every other route has the JWT authorizer.",
                     )
                 )

@@ -9,7 +9,7 @@ import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra.bundle import LAMBDA_ARM64, PROJECT_ROOT, Target, asset_hash, build_bundle
+from infra.asset import LAMBDA_ARM64, PROJECT_ROOT, Target, asset_hash, build_bundle
 
 # Never pulled: local bundling always succeeds or raises, so CDK never falls back to Docker.
 _UNUSED_IMAGE = "public.ecr.aws/sam/build-python3.13"
@@ -17,7 +17,7 @@ _UNUSED_IMAGE = "public.ecr.aws/sam/build-python3.13"
 
 @jsii.implements(ILocalBundling)
 class UvLocalBundling:
-    """Builds the asset on this machine with ``infra.bundle.build_bundle`` (no Docker)."""
+    """Builds the asset on this machine with ``infra.asset.build_bundle`` (no Docker)."""
 
     def __init__(self, target: Target) -> None:
         self.target = target

@@ -10,10 +10,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from app.config import env_name
-from app.store.keys import DYNAMODB_ACTIONS
+from app.store.dynamodb.table import DYNAMODB_ACTIONS
 from infra.config import RETENTION_NAMES, StageConfig
 
-HANDLER = "app.lambda_handler.handler"
+HANDLER = "app.aws_lambda.handler.handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the bundle's bytecode and wheels are cp313
 ALIAS_NAME = "live"
 # Lambda's JSON log levels are named a little differently from Python's.

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.aws_lambda.adapter import LambdaAdapter
+from app.aws_lambda.factory import build_handler
 from app.config import Settings
-from app.lambda_adapter import LambdaAdapter, build_handler
 from app.main import create_app
 from tests.lambda_transport import LambdaInvoker, LambdaTransport, PayloadVersion
 from tests.support import TEST_USER_HEADER, HeaderIdentity
@@ -55,8 +56,8 @@ def moto_endpoint(aws_env: dict[str, str]) -> Iterator[str]:
 
 async def fresh_dynamodb_table(endpoint: str) -> str:
     """Create a new, empty table with the admin helper; return its store URL."""
-    from app.store.dynamodb_admin import create_table
-    from app.store.dynamodb_config import DynamoDBConfig
+    from app.store.dynamodb.admin import create_table
+    from app.store.dynamodb.config import DynamoDBConfig
 
     url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
     assert await create_table(DynamoDBConfig.from_url(url))
@@ -73,8 +74,8 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         endpoint: str = request.getfixturevalue("moto_endpoint")
         url = await fresh_dynamodb_table(endpoint)
         yield url
-        from app.store.dynamodb_admin import delete_table
-        from app.store.dynamodb_config import DynamoDBConfig
+        from app.store.dynamodb.admin import delete_table
+        from app.store.dynamodb.config import DynamoDBConfig
 
         await delete_table(DynamoDBConfig.from_url(url))
     else:

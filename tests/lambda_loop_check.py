@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 
+from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
 from app.identity import GatewayIdentity
-from app.lambda_adapter import LambdaAdapter
 from app.main import create_app
 from app.store import OrderStore, open_store
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote
 
 import httpx
 
-from app.api_routes import GATEWAY_ROUTES, GatewayRoute
+from app.gateway_routes import GATEWAY_ROUTES, GatewayRoute
 from tests.support import TEST_USER_HEADER
 
 PayloadVersion = Literal["2.0", "1.0"]

@@ -10,8 +10,8 @@ import pytest
 
 from app.config import Settings, env_name
 from app.store import open_store
-from app.store.dynamodb import DynamoDBStore
-from app.store.dynamodb_config import DynamoDBConfig
+from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.store import DynamoDBStore
 from app.store.sqlite import SQLiteStore, path_from_url
 
 ROOT = Path(__file__).resolve().parent.parent

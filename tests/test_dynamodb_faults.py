@@ -16,9 +16,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from app.store.dynamodb import DynamoDBStore
-from app.store.dynamodb_config import DynamoDBConfig
-from app.store.dynamodb_retry import RetryPolicy
+from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
+from app.store.dynamodb.store import DynamoDBStore
 from tests.conftest import fresh_dynamodb_table
 from tests.faults import FAULTS, FaultyTransport
 from tests.support import HeaderIdentity, order_body

@@ -9,9 +9,9 @@ import pytest
 
 from app.orders import Order, OrderItem, Size, Status
 from app.service import OrdersService, new_order_id
-from app.store.dynamodb import DynamoDBStore
-from app.store.dynamodb_admin import create_table, main
-from app.store.keys import (
+from app.store.dynamodb.admin import create_table, main
+from app.store.dynamodb.store import DynamoDBStore
+from app.store.dynamodb.table import (
     IDEMPOTENCY_PREFIX,
     KEY_SCHEMA,
     PARTITION_KEY,

@@ -29,8 +29,8 @@ from schemathesis import Case as GenericCase
 from schemathesis import Response
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from app.aws_lambda.factory import build_handler
 from app.config import Settings
-from app.lambda_adapter import build_handler
 from app.main import create_app
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
@@ -123,8 +123,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'orders.db'}"
         return
-    from app.store.dynamodb_admin import delete_table
-    from app.store.dynamodb_config import DynamoDBConfig
+    from app.store.dynamodb.admin import delete_table
+    from app.store.dynamodb.config import DynamoDBConfig
 
     url = asyncio.run(fresh_dynamodb_table(request.getfixturevalue("moto_endpoint")))
     yield url

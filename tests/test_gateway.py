@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from app.aws_lambda.factory import build_handler
 from app.config import Settings
-from app.lambda_adapter import build_handler
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.server import Handler

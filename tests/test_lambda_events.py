@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
+from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
 from app.identity import GatewayIdentity
-from app.lambda_adapter import LambdaAdapter
 from app.main import create_app
 from app.store import open_store
 from tests.lambda_transport import check_proxy_response

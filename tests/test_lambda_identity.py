@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api_routes import PUBLIC_PATHS
+from app.aws_lambda.adapter import LambdaAdapter
+from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
-from app.lambda_adapter import LambdaAdapter, build_handler, lambda_settings
+from app.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
 from tests.test_lambda_responses import TEA, at
 
@@ -231,7 +232,7 @@ def test_the_dev_identity_is_refused_on_lambda() -> None:
 def _import_handler(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     script = (
         "import json, sys\n"
-        "from app.lambda_handler import handler\n"
+        "from app.aws_lambda.handler import handler\n"
         "event = json.load(open(sys.argv[1]))\n"
         "print(json.dumps(handler(event, None)))\n"
         "handler.close()  # the store's worker thread would keep a plain process alive\n"

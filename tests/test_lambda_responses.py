@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI, Response
 
-from app.lambda_adapter import LambdaAdapter
+from app.aws_lambda.adapter import LambdaAdapter
 from tests.lambda_loop_check import event
 from tests.lambda_transport import check_proxy_response
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.api_routes import PUBLIC_PATHS
 from app.config import Settings
+from app.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
 
 pytestmark = pytest.mark.anyio

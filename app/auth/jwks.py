@@ -46,7 +46,6 @@ class JWKSCache:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
-        self.fetches = 0
 
     async def key(self, kid: str) -> jwt.PyJWK | None:
         """The key with this ``kid``, refreshing the set once if it is not known yet."""
@@ -73,7 +72,6 @@ class JWKSCache:
 
     async def _refresh(self) -> None:
         self._fetched_at = self._clock()
-        self.fetches += 1
         if self.jwks_url is None:
             self.jwks_url = await discover_jwks_url(self._issuer, self._client)
         try:

@@ -7,10 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.deps import Service
-from app.etag import IfMatchVersions, etag
+from app.deps import IfMatchVersions, Owner, Service
+from app.etag import etag
 from app.idempotency import MAX_KEY_LENGTH
-from app.identity import Owner
 from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome

@@ -93,7 +93,7 @@ def open_store(url: str) -> OrderStore:
 
         return SQLiteStore.from_url(url)
     if scheme == "dynamodb":
-        from app.store.dynamodb import DynamoDBStore
+        from app.store.dynamodb.store import DynamoDBStore
 
         return DynamoDBStore.from_url(url)
     raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}")

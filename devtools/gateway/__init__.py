@@ -1,7 +1,7 @@
 """A local API Gateway (HTTP API) in front of the Lambda handler: ``make gateway``.
 
 Each HTTP request goes through what API Gateway does for the stack (routes and JWT
-authorizer from ``app/api_routes.py``, its limits), becomes a payload-2.0 event, and is served
+authorizer from ``app/gateway_routes.py``, its limits), becomes a payload-2.0 event, and is served
 by the Lambda handler in-process; the proxy response becomes the HTTP response.
 """
 

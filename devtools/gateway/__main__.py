@@ -14,8 +14,8 @@ from functools import partial
 import uvicorn
 from starlette.types import ASGIApp
 
+from app.aws_lambda.factory import build_handler
 from app.config import Settings, env_name
-from app.lambda_adapter import build_handler
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway

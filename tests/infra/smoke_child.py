@@ -35,7 +35,7 @@ def main() -> None:
     sys.path.insert(0, asset)
     events: list[dict[str, Any]] = json.load(sys.stdin)
     started = time.perf_counter()
-    module = importlib.import_module("app.lambda_handler")
+    module = importlib.import_module("app.aws_lambda.handler")
     import_seconds = time.perf_counter() - started
     responses = [module.handler(event, LambdaContext(f"req-{n}")) for n, event in enumerate(events)]
     fastapi = sys.modules["fastapi"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundle import LAMBDA_ARM64, asset_hash, build_bundle
+from infra.asset import LAMBDA_ARM64, asset_hash, build_bundle
 from infra.interpreter import find_python
 from tests.infra.conftest import Synthesized
 

@@ -1,6 +1,6 @@
 """Smoke test of the built asset: this machine's platform, CPython 3.13, nothing but the asset.
 
-A fresh ``python3.13 -I -S`` imports ``app.lambda_handler`` from the asset exactly as Lambda
+A fresh ``python3.13 -I -S`` imports ``app.aws_lambda.handler`` from the asset exactly as Lambda
 would and serves real HTTP API 2.0 events; orders go to moto's DynamoDB server over HTTP.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from app.config import env_name
-from infra.bundle import PROJECT_ROOT, build_bundle, host_target
+from infra.asset import PROJECT_ROOT, build_bundle, host_target
 from infra.interpreter import find_python
 from tests.conftest import fresh_dynamodb_table
 from tests.support import order_body
 
 pytestmark = pytest.mark.skipif(
     not (PROJECT_ROOT / "app" / "lambda_handler.py").exists(),
-    reason="app/lambda_handler.py is absent",
+    reason="app/aws_lambda/handler.py is absent",
 )
 
 REGION = "us-east-1"

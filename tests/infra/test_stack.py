@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from app.api_routes import GATEWAY_ROUTES
 from app.config import env_name
+from app.gateway_routes import GATEWAY_ROUTES
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
 
 
@@ -27,7 +27,7 @@ def test_function_is_arm64_python313_with_json_logs_and_snapstart(stage: Synthes
         {
             "Runtime": "python3.13",
             "Architectures": ["arm64"],
-            "Handler": "app.lambda_handler.handler",
+            "Handler": "app.aws_lambda.handler.handler",
             "SnapStart": {"ApplyOn": "PublishedVersions"},
             "LoggingConfig": {"LogFormat": "JSON", "LogGroup": ref(log_group_id)},
         },

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import Enum
 from typing import TypeVar
 
@@ -29,25 +27,11 @@ from aiodynamo.errors import (
 )
 
 from app.orders import StoreUnavailable
+from app.store.dynamodb.config import RetryPolicy
 
 logger = logging.getLogger("app.store.dynamodb")
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """``budget`` seconds bound all attempts and waits of one store operation."""
-
-    budget: float = 5.0
-    max_attempts: int = 6
-    base_delay: float = 0.05
-    max_delay: float = 1.0
-    retry_after: int = 1  # seconds, told to HTTP clients once the budget is spent
-
-    def delay(self, retry: int) -> float:
-        """Full jitter: uniform in [0, min(max_delay, base_delay * 2**retry)]."""
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry))  # noqa: S311
 
 
 class Fault(Enum):

@@ -6,16 +6,30 @@ Only the standard library here: parsing a URL must not import the DynamoDB clien
 from __future__ import annotations
 
 import os
+import random
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from app.store.dynamodb_retry import RetryPolicy
-
 # DynamoDB's own rule for table names.
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 _OPTIONS = frozenset({"region", "endpoint", "connect_timeout", "read_timeout", "retry_budget"})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """``budget`` seconds bound all attempts and waits of one store operation."""
+
+    budget: float = 5.0
+    max_attempts: int = 6
+    base_delay: float = 0.05
+    max_delay: float = 1.0
+    retry_after: int = 1  # seconds, told to HTTP clients once the budget is spent
+
+    def delay(self, retry: int) -> float:
+        """Full jitter: uniform in [0, min(max_delay, base_delay * 2**retry)]."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2**retry))  # noqa: S311
 
 
 @dataclass(frozen=True, slots=True)

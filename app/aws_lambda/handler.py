@@ -1,4 +1,4 @@
-"""The AWS Lambda entry point: ``app.lambda_handler.handler``.
+"""The AWS Lambda entry point: ``app.aws_lambda.handler.handler``.
 
 The one module-level Lambda object. Importing this module (Lambda's init phase, captured by
 SnapStart) reads the settings, builds the app, creates the environment's event loop and runs
@@ -7,6 +7,6 @@ the app's startup; every invocation then reuses all of it.
 
 from __future__ import annotations
 
-from app.lambda_adapter import build_handler, lambda_settings
+from app.aws_lambda.factory import build_handler, lambda_settings
 
 handler = build_handler(lambda_settings())

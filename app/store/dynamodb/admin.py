@@ -1,9 +1,9 @@
-"""Create or delete the orders table from the one key-schema definition (app/store/keys.py).
+"""Create or delete the orders table from the one key-schema definition (``table``).
 
 For tests and local runs against a DynamoDB-compatible endpoint; the AWS table itself is
 created by the CDK stack from the same definitions::
 
-    python -m app.store.dynamodb_admin create --url 'dynamodb://orders?endpoint=http://127.0.0.1:5000&region=us-east-1'
+    python -m app.store.dynamodb.admin create --url 'dynamodb://orders?endpoint=http://127.0.0.1:5000&region=us-east-1'
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 from aiodynamo.models import KeySchema, KeySpec, KeyType, PayPerRequest
 
-from app.store.dynamodb import DynamoDBStore
-from app.store.dynamodb_config import DynamoDBConfig
-from app.store.keys import KEY_SCHEMA, TTL_ATTRIBUTE
+from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.store import DynamoDBStore
+from app.store.dynamodb.table import KEY_SCHEMA, TTL_ATTRIBUTE
 
 
 def key_schema() -> KeySchema:
@@ -52,7 +52,7 @@ async def delete_table(config: DynamoDBConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``create`` or ``delete`` the table a ``dynamodb://`` store URL names."""
-    parser = argparse.ArgumentParser(prog="python -m app.store.dynamodb_admin")
+    parser = argparse.ArgumentParser(prog="python -m app.store.dynamodb.admin")
     parser.add_argument("command", choices=["create", "delete"])
     parser.add_argument("--url", required=True, help="dynamodb://<table>?region=..&endpoint=..")
     args = parser.parse_args(argv)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from functools import cached_property
@@ -28,10 +27,8 @@ from mangum.protocols.http import HTTPCycle, HTTPCycleState
 from mangum.types import LambdaConfig, LambdaHandler
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings, env_name
-from app.lambda_events import BadEvent, EventKind, check, classify, root_path
-from app.lambda_lifespan import Lifespan
-from app.main import create_app
+from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
+from app.aws_lambda.lifespan import Lifespan
 
 logger = logging.getLogger("app.lambda")
 
@@ -103,23 +100,6 @@ class LambdaAdapter:
         response = _fix_response(kind, event, response, app_headers)
         _log_request(scope, context, cycle.status, started)
         return response
-
-
-def lambda_settings(**overrides: Any) -> Settings:
-    """Settings for Lambda: from the environment, identity from API Gateway unless set."""
-    if env_name("identity_mode") not in os.environ:
-        overrides.setdefault("identity_mode", "gateway")
-    return Settings(**overrides)
-
-
-def build_handler(settings: Settings) -> LambdaAdapter:
-    """The Lambda handler for the app ``settings`` describe (store, identity, limits...)."""
-    if settings.identity_mode == "dev":
-        raise ValueError(
-            "IDENTITY_MODE=dev makes every caller the same user; it is for local runs only. "
-            "Lambda behind API Gateway uses IDENTITY_MODE=gateway."
-        )
-    return LambdaAdapter(create_app(settings))
 
 
 # Mangum's ``scope`` is a property that rebuilds the whole scope (every header re-encoded) on

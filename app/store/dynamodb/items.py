@@ -1,6 +1,6 @@
 """The item layout of an order in the DynamoDB table, both ways (plain Python values).
 
-``pk`` = owner and ``sk`` = ``ORDER#<uuid7>`` (app/store/keys.py), plus ``created`` (ISO 8601),
+``pk`` = owner and ``sk`` = ``ORDER#<uuid7>`` (``table``), plus ``created`` (ISO 8601),
 ``status``, ``items`` (a list of maps), ``version`` (a number) and ``write_id`` (a random token
 per write, so a retried write can recognise its own earlier success).
 """
@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from app.orders import Order, OrderItem, Size, Status
-from app.store.keys import PARTITION_KEY, SORT_KEY, order_id_from_sort_key, order_sort_key
+from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, order_id_from_sort_key, order_sort_key
 
 PK, SK = PARTITION_KEY.name, SORT_KEY.name
 WRITE_ID = "write_id"

@@ -20,8 +20,8 @@ from aiodynamo.utils import dy2py, py2dy
 
 from app.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.orders import Order
-from app.store.dynamodb_items import PK, SK, to_item, to_order
-from app.store.keys import IDEMPOTENCY_PREFIX, TTL_ATTRIBUTE
+from app.store.dynamodb.items import PK, SK, to_item, to_order
+from app.store.dynamodb.table import IDEMPOTENCY_PREFIX, TTL_ATTRIBUTE
 
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 

@@ -1,7 +1,7 @@
 """The order store on one DynamoDB table, through aiodynamo over httpx. DynamoDB code lives here.
 
 Every state-dependent write is conditional; reads are strongly consistent, as on SQLite. The
-item layout is in app/store/dynamodb_items.py, retries in app/store/dynamodb_retry.py.
+item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/retry.py.
 """
 
 from __future__ import annotations
@@ -34,12 +34,12 @@ from yarl import URL
 
 from app.idempotency import Completion, IdempotencyRecord
 from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
-from app.store.dynamodb_config import DynamoDBConfig
-from app.store.dynamodb_idempotency import (
+from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.idempotency import (
     IdempotencyRecords,
     expression,
 )
-from app.store.dynamodb_items import (
+from app.store.dynamodb.items import (
     PK,
     SK,
     WRITE_ID,
@@ -48,11 +48,11 @@ from app.store.dynamodb_items import (
     to_item,
     to_order,
 )
-from app.store.dynamodb_retry import Retrier
-from app.store.dynamodb_transactions import CompletingWrites
-from app.store.keys import ORDER_PREFIX, order_id_from_sort_key
+from app.store.dynamodb.retry import Retrier
+from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
+from app.store.dynamodb.transactions import CompletingWrites
 
-# The client makes exactly one attempt per call; app.store.dynamodb_retry does the retrying.
+# The client makes exactly one attempt per call; app.store.dynamodb.retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
 
 _CANCELLED_FILTER: dict[bool | None, Condition | None] = {
@@ -99,7 +99,7 @@ class DynamoDBStore:
 
     async def open(self) -> None:
         """Create the HTTP client. No request is made: the table is created by the deployment
-        (or ``app.store.dynamodb_admin`` locally), so a cold start pays no round trip."""
+        (or ``app.store.dynamodb.admin`` locally), so a cold start pays no round trip."""
         credentials = EnvironmentCredentials()
         if credentials.is_disabled():
             raise RuntimeError("No AWS credentials: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")

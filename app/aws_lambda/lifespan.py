@@ -23,7 +23,6 @@ class Lifespan:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.state: dict[str, Any] = {}
-        self.supported = True
         self._inbox: asyncio.Queue[Message] = asyncio.Queue()
         self._outbox: asyncio.Queue[Message] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -32,9 +31,9 @@ class Lifespan:
         """Start the app's lifespan and wait until its startup completed (or raise)."""
         self._task = asyncio.get_running_loop().create_task(self._run())
         await self._inbox.put({"type": "lifespan.startup"})
-        if await self._expect("lifespan.startup") == "exited":
-            # Per the ASGI spec, an app that raises on the lifespan scope has nothing to start.
-            self.supported = False
+        # "exited": per the ASGI spec, an app that raises on the lifespan scope has nothing
+        # to start, and that is not an error.
+        await self._expect("lifespan.startup")
 
     async def shutdown(self) -> None:
         """Ask the app to shut down and wait for it (a no-op when it never started)."""

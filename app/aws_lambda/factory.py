@@ -1,0 +1,31 @@
+"""This app on Lambda: its settings there and the handler built from them.
+
+Kept apart from ``adapter`` (which serves any ASGI app) and from ``handler`` (the one module
+that builds a handler at import), so that tools and tests can build handlers of their own.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from app.aws_lambda.adapter import LambdaAdapter
+from app.config import Settings, env_name
+from app.main import create_app
+
+
+def lambda_settings(**overrides: Any) -> Settings:
+    """Settings for Lambda: from the environment, identity from API Gateway unless set."""
+    if env_name("identity_mode") not in os.environ:
+        overrides.setdefault("identity_mode", "gateway")
+    return Settings(**overrides)
+
+
+def build_handler(settings: Settings) -> LambdaAdapter:
+    """The Lambda handler for the app ``settings`` describe (store, identity, limits...)."""
+    if settings.identity_mode == "dev":
+        raise ValueError(
+            "IDENTITY_MODE=dev makes every caller the same user; it is for local runs only. "
+            "Lambda behind API Gateway uses IDENTITY_MODE=gateway."
+        )
+    return LambdaAdapter(create_app(settings))
