@@ -20,7 +20,7 @@ UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 def project_bundle(target: Target) -> Path:
     """The project's asset for ``target`` (infra/asset.py), reused while its inputs hold."""
     out = BUILD / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
-    if not (out / "app" / "lambda_handler.py").exists():
+    if not (out / "app" / "aws_lambda" / "handler.py").exists():
         shutil.rmtree(out, ignore_errors=True)
         partial = out.with_name(out.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)

@@ -23,8 +23,8 @@ from typing import Any
 
 from bench.bundles import baseline_bundle, host_bundle, python313
 from bench.events import create_event, get_event
-from bench.server import free_port
 from bench.stats import Figure
+from devtools.ports import free_port
 
 SECTION = "cold start"
 CHILD = Path(__file__).with_name("cold_child.py")

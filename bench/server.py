@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from devtools.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # The default pure-Python stack, and uvicorn's fast one (the `fast` extra).
@@ -21,13 +22,6 @@ STACKS = {
 ORDERS_APP = ("app.main:create_app", "--factory")
 HELLO_APP = ("bench.baselines.hello_fastapi:app",)
 SLEEP_APP = ("bench.baselines.sleep_asgi:app", "--lifespan", "off")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -20,9 +20,11 @@ from urllib.parse import parse_qsl, unquote
 
 import httpx
 
-from app.gateway_routes import GATEWAY_ROUTES, GatewayRoute
+from app.gateway_routes import match_route
+from devtools.gateway.events import routed_event
 from tests.support import TEST_USER_HEADER
 
+ISSUER = "https://issuer.example"
 PayloadVersion = Literal["2.0", "1.0"]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -75,20 +77,6 @@ class LambdaTransport(httpx.AsyncBaseTransport):
         return to_httpx_response(result, request)
 
 
-def _route(method: str, path: str) -> tuple[GatewayRoute | None, dict[str, str] | None]:
-    """The gateway route a request matches, and its path parameters (None: ``$default``)."""
-    for route in GATEWAY_ROUTES:
-        if route.method not in ("ANY", method):
-            continue
-        if route.path.endswith("/{proxy+}"):
-            base = route.path.removesuffix("/{proxy+}")
-            if path.startswith(base + "/") and len(path) > len(base) + 1:
-                return route, {"proxy": path[len(base) + 1 :]}
-        elif path == route.path:
-            return route, None
-    return None, None
-
-
 def _headers(request: httpx.Request) -> list[tuple[str, str]]:
     scheme = request.url.scheme
     port = request.url.port or (443 if scheme == "https" else 80)
@@ -110,68 +98,24 @@ def _body(body: bytes) -> tuple[str | None, bool]:
 
 
 def http_api_event(request: httpx.Request, body: bytes, *, stage: str) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) event for ``request``."""
-    raw_path = request.url.raw_path.split(b"?")[0].decode()
-    path = unquote(raw_path)
-    route, parameters = _route(request.method, path)
-    route_key = route.route_key if route else "$default"
-    prefix = "" if stage == "$default" else f"/{stage}"
-    headers: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in _headers(request):
-        if name == "cookie":
-            cookies += [c.strip() for c in value.split(";") if c.strip()]
-        else:
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    """An HTTP API (payload format 2.0) event for ``request``, as the local gateway builds it."""
     user = request.headers.get(TEST_USER_HEADER)
-    text, encoded = _body(body)
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(request.url.query.decode(), keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": prefix + raw_path,
-        "rawQueryString": request.url.query.decode(),
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api-id",
-            "domainName": request.url.host,
-            "domainPrefix": request.url.host.split(".")[0],
-            "http": {
-                "method": request.method,
-                "path": prefix + path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": request.headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": route_key,
-            "stage": stage,
-            "time": "24/Nov/2026:12:00:00 +0000",
-            "timeEpoch": 1795521600000,
-        },
-        "isBase64Encoded": encoded,
-    }
-    if user is not None:
-        claims = {"sub": user, "iss": "https://issuer.example", "token_use": "access"}
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
-    if cookies:
-        event["cookies"] = cookies
-    if query:
-        event["queryStringParameters"] = query
-    if parameters:
-        event["pathParameters"] = parameters
-    if text is not None:
-        event["body"] = text
-    return event
+    claims = None if user is None else {"sub": user, "iss": ISSUER, "token_use": "access"}
+    return routed_event(
+        request.method,
+        request.url.raw_path.split(b"?")[0].decode(),
+        stage=stage,
+        raw_query=request.url.query.decode(),
+        headers=_headers(request),
+        body=body,
+        claims=claims,
+    )
 
 
 def rest_api_event(request: httpx.Request, body: bytes, *, stage: str) -> dict[str, Any]:
     """A REST API (Lambda proxy integration, payload 1.0) event for ``request``."""
     path = unquote(request.url.raw_path.split(b"?")[0].decode())
-    route, parameters = _route(request.method, path)
+    route, parameters = match_route(request.method, path)
     resource = route.path if route else "/{proxy+}"
     if route is None:  # a catch-all resource, or the root resource
         resource, parameters = ("/", None) if path == "/" else ("/{proxy+}", {"proxy": path[1:]})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from fastapi import Request
 
 TEST_USER_HEADER = "x-test-user"
@@ -14,13 +12,6 @@ class HeaderIdentity:
 
     async def __call__(self, request: Request) -> str:
         return request.headers.get(TEST_USER_HEADER, "alice")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def order_body(*products: str, size: str = "small", quantity: int = 1) -> dict[str, object]:

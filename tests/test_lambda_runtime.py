@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from infra.interpreter import find_python
 from tests.lambda_loop_check import INVOCATIONS, run_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,34 +36,12 @@ def test_100_invocations_share_one_startup_one_loop_and_the_same_clients(
     assert_one_environment(run_check(tmp_path))
 
 
-def _interpreter(version: str) -> str | None:
-    """A python<version> found by uv (pyenv installs are reached through PYENV_VERSION)."""
-    uv = shutil.which("uv")
-    if uv is None:
-        return None
-    candidates = [version]
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    candidates += [str(p / "bin" / f"python{version}") for p in pyenv_root.glob(f"{version}.*")]
-    for candidate in candidates:
-        found = subprocess.run(  # noqa: S603
-            [uv, "python", "find", "--no-project", candidate],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if found.returncode == 0 and found.stdout.strip():
-            return found.stdout.strip()
-    return None
-
-
 @pytest.mark.parametrize("version", ["3.12", "3.13"])
 def test_the_same_holds_on_newer_pythons(version: str, tmp_path: Path) -> None:
     """Builds a venv of the runtime dependencies for that Python (uv, cached) and reruns it."""
-    python = _interpreter(version)
-    if python is None:
-        pytest.skip(f"no Python {version} interpreter on this machine")
-    uv = shutil.which("uv")
-    assert uv is not None
+    python = find_python(version)  # fails, never skips, when the interpreter is missing
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in $UV
+    assert uv is not None, "uv is neither in $UV nor on PATH"
     venv = tmp_path / "venv"
     requirements = tmp_path / "requirements.txt"
     export = [uv, "export", "--frozen", "--no-default-groups", "--no-hashes", "--quiet"]

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port, order_body
+from devtools.ports import free_port
+from tests.support import order_body
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,6 @@ handler with a development issuer of its own (a token minted for the run).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,17 +19,11 @@ import httpx
 import pytest
 
 from devtools import dev_issuer
+from devtools.ports import free_port
 
 ROOT = Path(__file__).parents[1]
 # Settings a developer's shell may hold that would change what the servers do.
 APP_VARIABLES = ("STORE_URL", "IDENTITY_MODE", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _environment(**settings: str) -> dict[str, str]:
@@ -91,7 +84,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def test_smoke_suite_against_local_uvicorn(tmp_path: Path, sqlite_url: str) -> None:
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     env = _environment(STORE_URL=sqlite_url, IDENTITY_MODE="dev")
@@ -106,7 +99,7 @@ def test_smoke_suite_against_the_gateway_emulator(tmp_path: Path, sqlite_url: st
     folder = tmp_path / "dev-issuer"
     token = dev_issuer.mint("smoke-user", folder=folder)
     issuer = {k: v for k, v in dev_issuer.env(folder).items() if k != "IDENTITY_MODE"}
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "devtools.gateway", "--port", str(port)]
     env = _environment(STORE_URL=sqlite_url, **issuer)
     with _server(command, env, port, tmp_path / "gateway.log") as base_url:

@@ -15,7 +15,8 @@ from uuid import UUID
 import aiosqlite
 
 from app.idempotency import ClaimLost, Completion, IdempotencyRecord
-from app.orders import Order, OrderItem, OrderNotFound, Page, Size, StateConflict, Status
+from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.store.codec import dump_items, load_items
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -53,11 +54,7 @@ _CANCELLED_FILTER = {
 
 
 def _dump_items(items: Iterable[OrderItem]) -> str:
-    return json.dumps(
-        [{"product": i.product, "size": i.size.value, "quantity": i.quantity} for i in items],
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return json.dumps(dump_items(items), separators=(",", ":"), ensure_ascii=False)
 
 
 def _order_row(order: Order) -> tuple[str, str, str, str, str, int]:
@@ -72,10 +69,7 @@ def _order_row(order: Order) -> tuple[str, str, str, str, str, int]:
 
 
 def _row_to_order(row: Any) -> Order:
-    items = tuple(
-        OrderItem(product=i["product"], size=Size(i["size"]), quantity=i["quantity"])
-        for i in json.loads(row[4])
-    )
+    items = load_items(json.loads(row[4]))
     return Order(
         id=UUID(row[0]),
         owner=row[1],

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from app.gateway_routes import GatewayRoute
+from app.gateway_routes import GatewayRoute, match_route
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"
@@ -54,6 +54,7 @@ def http_api_event(
     claims: Mapping[str, Any] | None,
     request_id: str | None = None,
     now: float | None = None,
+    stage: str = STAGE,
 ) -> dict[str, Any]:
     """The event API Gateway sends the Lambda integration for one request.
 
@@ -88,7 +89,7 @@ def http_api_event(
         },
         "requestId": request_id or new_request_id(),
         "routeKey": route_key,
-        "stage": STAGE,
+        "stage": stage,
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
     }
@@ -120,6 +121,30 @@ def http_api_event(
             event["body"] = base64.b64encode(body).decode()
             event["isBase64Encoded"] = True
     return event
+
+
+def routed_event(
+    method: str, raw_path: str, *, stage: str = STAGE, **fields: Any
+) -> dict[str, Any]:
+    """``http_api_event`` for ``method raw_path`` (the path below the stage), on the route and
+    with the path parameters API Gateway's route table gives it. ``fields``: the other
+    arguments of ``http_api_event`` (``raw_query``, ``headers``, ``body``, ``claims``...).
+    """
+    route, parameters = match_route(method, unquote(raw_path))
+    prefix = "" if stage == STAGE else f"/{stage}"
+    fields.setdefault("raw_query", "")
+    fields.setdefault("headers", [])
+    fields.setdefault("body", b"")
+    fields.setdefault("source_ip", "203.0.113.7")
+    fields.setdefault("claims", None)
+    return http_api_event(
+        method=method,
+        raw_path=prefix + raw_path,
+        route=route,
+        path_parameters=parameters,
+        stage=stage,
+        **fields,
+    )
 
 
 def new_request_id() -> str:

@@ -7,20 +7,16 @@ per write, so a retried write can recognise its own earlier success).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.orders import Order, OrderItem, Size, Status
+from app.orders import Order, Status
+from app.store.codec import dump_items, load_items
 from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, order_id_from_sort_key, order_sort_key
 
 PK, SK = PARTITION_KEY.name, SORT_KEY.name
 WRITE_ID = "write_id"
-
-
-def dump_items(items: Iterable[OrderItem]) -> list[dict[str, Any]]:
-    return [{"product": i.product, "size": i.size.value, "quantity": i.quantity} for i in items]
 
 
 def to_item(order: Order, write_id: str) -> dict[str, Any]:
@@ -41,10 +37,7 @@ def to_order(item: dict[str, Any]) -> Order:
         owner=item[PK],
         created=datetime.fromisoformat(item["created"]),
         status=Status(item["status"]),
-        items=tuple(
-            OrderItem(product=i["product"], size=Size(i["size"]), quantity=int(i["quantity"]))
-            for i in item["items"]
-        ),
+        items=load_items(item["items"]),
         version=int(item["version"]),
     )
 

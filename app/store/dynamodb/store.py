@@ -34,6 +34,7 @@ from yarl import URL
 
 from app.idempotency import Completion, IdempotencyRecord
 from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.store.codec import dump_items
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.idempotency import (
     IdempotencyRecords,
@@ -43,7 +44,6 @@ from app.store.dynamodb.items import (
     PK,
     SK,
     WRITE_ID,
-    dump_items,
     order_key,
     to_item,
     to_order,

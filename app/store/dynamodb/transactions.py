@@ -19,6 +19,7 @@ from aiodynamo.utils import py2dy
 
 from app.idempotency import Completion
 from app.orders import Order, OrderItem, OrderNotFound, StateConflict, Status
+from app.store.codec import dump_items
 from app.store.dynamodb.config import RetryPolicy
 from app.store.dynamodb.idempotency import (
     IdempotencyRecords,
@@ -26,7 +27,7 @@ from app.store.dynamodb.idempotency import (
     expression,
     raise_claim_lost,
 )
-from app.store.dynamodb.items import PK, WRITE_ID, dump_items, order_key, to_item, to_order
+from app.store.dynamodb.items import PK, WRITE_ID, order_key, to_item, to_order
 from app.store.dynamodb.retry import Retrier
 
 MAX_TRANSACTION_ROUNDS = 5
