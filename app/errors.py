@@ -51,7 +51,9 @@ def _error(status: int, detail: object, headers: dict[str, str] | None = None) -
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
-    status = next(code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls))
+    status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), None)
+    if status is None:  # a domain error nobody mapped: a bug, answered as one
+        return await unexpected_error(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, StoreUnavailable) else None
     return _error(status, str(exc), headers)
 

@@ -18,6 +18,7 @@ from app.idempotency import (
     ClaimLost,
     Completion,
     IdempotencyKeyReused,
+    IdempotencyRecord,
     RequestInFlight,
     fingerprint,
 )
@@ -34,6 +35,8 @@ from app.orders import (
     Status,
 )
 from app.store.protocol import OrderStore
+
+CLAIM_ATTEMPTS = 3  # a key released while being claimed is claimed again, this often at most
 
 
 def utc_now() -> datetime:
@@ -184,9 +187,7 @@ class OrdersService:
     ) -> Outcome:
         """Run ``operation`` once per (owner, key); replay its order to every retry."""
         now = self._clock()
-        existing = await self._store.claim_idempotency(
-            owner, key, digest, now=now, lease_until=now + LEASE
-        )
+        existing = await self._claim(owner, key, digest, now)
         if existing is not None:
             if existing.fingerprint != digest:
                 raise IdempotencyKeyReused
@@ -204,6 +205,17 @@ class OrdersService:
             with contextlib.suppress(Exception):
                 await self._store.release_idempotency(owner, key, digest)
             raise
+
+    async def _claim(
+        self, owner: str, key: str, digest: str, now: datetime
+    ) -> IdempotencyRecord | None:
+        """The store's claim, tried again while the key changes hands under it (bounded)."""
+        for _ in range(CLAIM_ATTEMPTS):
+            with contextlib.suppress(ClaimLost):
+                return await self._store.claim_idempotency(
+                    owner, key, digest, now=now, lease_until=now + LEASE
+                )
+        raise RequestInFlight  # another request keeps taking and freeing the key: retry later
 
     async def _expected_version(self, owner: str, order_id: UUID, if_match: IfMatch) -> int | None:
         """The version a conditional write must find, from the versions If-Match accepts.

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
-from app.idempotency import Completion
+from app.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.orders import Order, StoreUnavailable
 from app.store import OrderStore
 
@@ -18,6 +19,18 @@ class ControlledStore:
         self.fail_next_adds = 0
         self.hold_adds: asyncio.Event | None = None
         self.add_started = asyncio.Event()
+        self.lose_next_claims = 0
+
+    async def claim_idempotency(
+        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        """The real claim; before it, as told, the key "changes hands" (``ClaimLost``)."""
+        if self.lose_next_claims:
+            self.lose_next_claims -= 1
+            raise ClaimLost
+        return await self.inner.claim_idempotency(
+            owner, key, fingerprint, now=now, lease_until=lease_until
+        )
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
         self.add_started.set()

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
+from app.service import CLAIM_ATTEMPTS
 from app.store import open_store
 from tests.conftest import ClientFactory
 from tests.fakes import ControlledStore
@@ -157,6 +158,29 @@ async def test_a_5xx_first_attempt_does_not_poison_the_key(
     assert retried.status_code == 201
     assert "idempotent-replayed" not in retried.headers
     assert await count_orders(controlled_client) == 1
+
+
+async def test_a_key_that_changes_hands_while_claimed_is_claimed_again(
+    controlled: tuple[FastAPI, ControlledStore], controlled_client: httpx.AsyncClient
+) -> None:
+    _, store = controlled
+    store.lose_next_claims = CLAIM_ATTEMPTS - 1
+    created = await controlled_client.post("/orders", json=order_body(), headers=key("k-6"))
+    assert created.status_code == 201
+    assert await count_orders(controlled_client) == 1
+
+
+async def test_a_key_that_keeps_changing_hands_is_409_and_writes_nothing(
+    controlled: tuple[FastAPI, ControlledStore], controlled_client: httpx.AsyncClient
+) -> None:
+    _, store = controlled
+    store.lose_next_claims = CLAIM_ATTEMPTS
+    busy = await controlled_client.post("/orders", json=order_body(), headers=key("k-7"))
+    assert busy.status_code == 409
+    assert busy.json()["detail"].startswith("A request with this Idempotency-Key is still")
+    assert await count_orders(controlled_client) == 0
+    retried = await controlled_client.post("/orders", json=order_body(), headers=key("k-7"))
+    assert retried.status_code == 201
 
 
 async def test_a_retry_while_the_first_is_in_flight_is_409(

@@ -75,7 +75,11 @@ class OrderStore(Protocol):
         self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
         """Claim ``key`` for a request, atomically. None: claimed (new, or the old record had
-        expired). Otherwise the live record, in flight or done, that holds the key."""
+        expired). Otherwise the live record, in flight or done, that holds the key.
+
+        Raises ``ClaimLost`` when the claim failed because the key was held, but the record
+        was gone when read back (released in between): the caller may try again.
+        """
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         """Drop an in-flight claim (never a completed record) so the key can be used again."""

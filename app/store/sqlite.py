@@ -245,10 +245,8 @@ class SQLiteStore:
                 " WHERE owner = ? AND key = ?",
                 (owner, key),
             )
-        if not rows:  # released in between: claim again
-            return await self.claim_idempotency(
-                owner, key, fingerprint, now=now, lease_until=lease_until
-            )
+        if not rows:  # released (by another process) in between
+            raise ClaimLost
         row = rows[0]
         return IdempotencyRecord(
             key=key,

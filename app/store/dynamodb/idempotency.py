@@ -86,19 +86,17 @@ class IdempotencyRecords:
             {"Item": py2dy(item), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
             ConditionExpression=free,
         )
-        for _ in range(3):
-            try:
-                await self._send("PutItem", payload)
-            except ConditionalCheckFailed as failure:
-                body = failure.args[0] if failure.args else None
-                if isinstance(body, dict) and "Item" in body:
-                    return self.record(key, dy2py(body["Item"], int))
-                current = await self.get(owner, key)
-                if current is not None:
-                    return current
-                continue  # released in between: claim again
-            return None
-        raise ClaimLost
+        try:
+            await self._send("PutItem", payload)
+        except ConditionalCheckFailed as failure:
+            body = failure.args[0] if failure.args else None
+            if isinstance(body, dict) and "Item" in body:
+                return self.record(key, dy2py(body["Item"], int))
+            current = await self.get(owner, key)
+            if current is None:
+                raise ClaimLost from None  # released in between
+            return current
+        return None
 
     async def get(self, owner: str, key: str) -> IdempotencyRecord | None:
         response = await self._send(
