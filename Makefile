@@ -12,9 +12,10 @@ MOTO_PORT ?= 5000
 GATEWAY_PORT ?= 3000
 export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
+TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,10 +24,14 @@ $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-setup: $(UV) ## Install the locked dependencies into .venv
+setup: $(UV) ## Install everything (app, tests, lint, CDK) into .venv, as locked
 	$(UV) sync --locked --all-extras
 
-run: setup ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
+# Serving needs the app and its extras only; --inexact keeps what `make setup` added.
+setup-serve: $(UV)
+	$(UV) sync --locked --inexact --all-extras --no-default-groups
+
+run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
 	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
 
 gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
@@ -41,8 +46,11 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync mypy
 
-test: lint ## Lint, then the whole test suite
-	$(UV) run --no-sync pytest
+test: lint ## Lint, then the whole test suite (what CI runs)
+	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+
+check: lint ## Edit loop: lint, then the fast tests in one store/transport cell (< 60 s)
+	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -95,6 +96,52 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 TRANSPORTS = ["asgi", "lambda-v2", "lambda-v1"]
+# The (store, transport) cells a test that uses both runs in: each store and each transport at
+# least once, every Lambda payload version on the store it is deployed with. The store contract
+# suite runs on both stores regardless. FULL_MATRIX=1 runs all six cells; TEST_CELLS (e.g.
+# "sqlite-asgi", comma-separated) names the cells to run instead.
+COVERING_CELLS = frozenset({("sqlite", "asgi"), ("dynamodb", "lambda-v2"), ("sqlite", "lambda-v1")})
+# Modules that build bundles, synthesize stacks, start servers or fuzz: out of `make check`.
+SLOW_MODULES = frozenset(
+    {"test_fuzz", "test_lambda_runtime", "test_smoke_live", "test_server", "test_dynamodb_faults"}
+)
+
+
+def _cells() -> frozenset[tuple[str, str]] | None:
+    if os.environ.get("FULL_MATRIX") == "1":
+        return None
+    named = os.environ.get("TEST_CELLS")
+    if not named:
+        return COVERING_CELLS
+    cells = {tuple(cell.strip().split("-", 1)) for cell in named.split(",") if cell.strip()}
+    return frozenset((store, transport) for store, transport in cells)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the covering cells; mark slow modules; keep CDK/bundle tests on one xdist worker
+    (their session fixtures synthesize and bundle once per worker)."""
+    cells = _cells()
+    keep, drop = [], []
+    for item in items:
+        path = Path(str(item.path))
+        if "infra" in path.parts:
+            item.add_marker(pytest.mark.xdist_group("infra"))
+            item.add_marker(pytest.mark.slow)
+        elif path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        params = getattr(item, "callspec", None)
+        store = params.params.get("store_url") if params else None
+        transport = params.params.get("transport") if params else None
+        if cells is not None and store and transport and (store, transport) not in cells:
+            drop.append(item)
+        elif cells is not None and store and not transport and os.environ.get("TEST_CELLS"):
+            # A store-only test runs on the stores the named cells use.
+            (drop if store not in {s for s, _ in cells} else keep).append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(params=TRANSPORTS)
@@ -107,14 +154,15 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def connect(
-    transport: str, settings: Settings, app: FastAPI
+    transport: str, settings: Settings, request: pytest.FixtureRequest
 ) -> AsyncIterator[Callable[[], httpx.AsyncBaseTransport]]:
     """New httpx transports to the app under test, of the kind ``transport`` names.
 
     For the Lambda kinds, the handler is built from ``settings`` (identity from the gateway)
-    and runs on its own thread, as one execution environment runs it.
+    and runs on its own thread, as one execution environment runs it; no ASGI app is built.
     """
     if transport == "asgi":
+        app: FastAPI = request.getfixturevalue("app")
         yield lambda: httpx.ASGITransport(app=app)
         return
     invoker = LambdaInvoker()
