@@ -121,7 +121,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Keep the covering cells; mark slow modules; keep CDK/bundle tests on one xdist worker
     (their session fixtures synthesize and bundle once per worker)."""
     cells = _cells()
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         path = Path(str(item.path))
         if "infra" in path.parts:
