@@ -56,7 +56,7 @@ SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
 	@$(UV) run --no-sync python -m devtools.dev_issuer --sub "$(SUB)"
 fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
-	FUZZ_PROFILE=deep $(UV) run --no-sync pytest -s tests/test_fuzz.py
+	FUZZ_PROFILE=deep FULL_MATRIX=1 $(UV) run --no-sync pytest -s tests/test_fuzz.py
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .
