@@ -81,7 +81,7 @@ def test_bytecode_is_unchecked_hash_for_cpython_313(bundle: Path) -> None:
 
 def test_app_package_and_metadata_are_shipped(bundle: Path) -> None:
     assert (bundle / "app" / "main.py").exists()
-    assert (bundle / "app" / "store" / "keys.py").exists()
+    assert (bundle / "app" / "store" / "dynamodb" / "table.py").exists()
     assert sorted(bundle.glob("pydantic-*.dist-info/METADATA"))
     assert sorted(bundle.glob("opentelemetry_api-*.dist-info/entry_points.txt"))
 
