@@ -6,6 +6,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 # Use the uv on PATH, else bootstrap a private copy into .tools/ (only Python >= 3.11 needed).
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+# Children (the CDK app's bundler, benchmarks, tests) run this uv too, even when it is not on PATH.
+export UV
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOTO_PORT ?= 5000
