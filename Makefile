@@ -85,9 +85,11 @@ synth: setup npm-ci ## Synthesize the CloudFormation template of STAGE=dev|prod 
 	$(CDK) synth -c stage=$(STAGE) --quiet
 
 deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS credentials
+	@$(UV) run --no-sync python -m infra.preflight deploy
 	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
 
 destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
+	@$(UV) run --no-sync python -m infra.preflight destroy
 	$(CDK) destroy -c stage=$(STAGE)
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
