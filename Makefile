@@ -96,7 +96,7 @@ deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS creden
 	@$(UV) run --no-sync python -m infra.preflight deploy
 	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
 
-destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
+destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool)
 	@$(UV) run --no-sync python -m infra.preflight destroy
 	$(CDK) destroy -c stage=$(STAGE)
 
