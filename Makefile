@@ -6,6 +6,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 # Use the uv on PATH, else bootstrap a private copy into .tools/ (only Python >= 3.11 needed).
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+# Children (the CDK app's bundler, benchmarks, tests) run this uv too, even when it is not on PATH.
+export UV
 HOST ?= 127.0.0.1
 PORT ?= 8000
 MOTO_PORT ?= 5000
@@ -17,8 +19,13 @@ CDK := npx --no-install cdk
 
 .PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
 
+# Variables that the help texts below name, such as $(PORT): `make help` shows their values.
+HELP_VARS = $(sort $(shell grep -ohE '## .*' $(MAKEFILE_LIST) | grep -oE '\$$\([A-Z_]+\)' | tr -d '$$()'))
+
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
+		| sed $(foreach v,$(HELP_VARS),-e 's|$$($(v))|$($(v))|g') \
+		| awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -37,9 +44,12 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
 	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
 
+# BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
+# environment: the bearer token never appears in a line that make echoes.
 smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] (any running instance)
-	@test -n "$(BASE_URL)" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }
-	BASE_URL="$(BASE_URL)" TOKEN="$(TOKEN)" $(UV) run --no-sync pytest -p no:cacheprovider smoke
+	@test -n "$$BASE_URL" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }
+	@echo "BASE_URL=$$BASE_URL TOKEN=$${TOKEN:+<hidden>} $(UV) run --no-sync pytest -p no:cacheprovider smoke"
+	@$(UV) run --no-sync pytest -p no:cacheprovider smoke
 
 lint: setup ## ruff (lint + format check) and mypy --strict
 	$(UV) run --no-sync ruff check .
@@ -91,9 +101,11 @@ synth: setup npm-ci ## Synthesize the CloudFormation template of STAGE=dev|prod 
 	$(CDK) synth -c stage=$(STAGE) --quiet
 
 deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS credentials
+	@$(UV) run --no-sync python -m infra.preflight deploy
 	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
 
-destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
+destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool)
+	@$(UV) run --no-sync python -m infra.preflight destroy
 	$(CDK) destroy -c stage=$(STAGE)
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.interpreter import find_python
+from infra.uv import uv_executable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 APP_PACKAGE = "app"
@@ -137,9 +138,8 @@ def _app_sources(project_root: Path) -> list[Path]:
 
 
 def _uv(cwd: Path, *args: str) -> None:
-    uv = os.environ.get("UV") or shutil.which("uv") or "uv"
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
-    _run([uv, *args], cwd=cwd, env=env)
+    _run([uv_executable(), *args], cwd=cwd, env=env)
 
 
 def _compileall(python: str, directory: Path, *, strip: Path, legacy: bool = False) -> None:

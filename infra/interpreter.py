@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from infra.uv import find_uv
+
 PYTHON_ENV = "BUNDLE_PYTHON"  # an explicit interpreter wins over discovery
 
 
@@ -27,7 +29,7 @@ def _candidates(version: str) -> list[str]:
     found.append(shutil.which(f"python{version}") or "")
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
     found += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
-    uv = os.environ.get("UV") or shutil.which("uv")
+    uv = find_uv()
     if uv:
         done = _run([uv, "python", "find", "--no-project", "--system", version])
         found.append(done.stdout.strip() if done.returncode == 0 else "")

@@ -40,7 +40,13 @@ class OrdersApiStack(Stack):
         code: lambda_.Code | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(scope, id, description=f"Orders API ({config.stage})", **kwargs)
+        super().__init__(
+            scope,
+            id,
+            description=f"Orders API ({config.stage})",
+            termination_protection=config.is_prod,
+            **kwargs,
+        )
         Tags.of(self).add("project", "orders-api")
         Tags.of(self).add("stage", config.stage)
         self.table = dynamodb.TableV2(

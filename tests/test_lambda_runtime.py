@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from infra.interpreter import find_python
+from infra.uv import uv_executable
 from tests.lambda_loop_check import INVOCATIONS, run_check
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +40,7 @@ def test_100_invocations_share_one_startup_one_loop_and_the_same_clients(
 def test_the_same_holds_on_newer_pythons(version: str, tmp_path: Path) -> None:
     """Builds a venv of the runtime dependencies for that Python (uv, cached) and reruns it."""
     python = find_python(version)  # fails, never skips, when the interpreter is missing
-    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in $UV
-    assert uv is not None, "uv is neither in $UV nor on PATH"
+    uv = uv_executable()
     venv = tmp_path / "venv"
     requirements = tmp_path / "requirements.txt"
     export = [uv, "export", "--frozen", "--no-default-groups", "--no-hashes", "--quiet"]

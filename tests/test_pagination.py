@@ -137,7 +137,7 @@ def _cursor_for(raw: bytes) -> str:
         "garbage",
         "!!!!!!!!!!!!!!!!!!!!!!",
         "AAAAAAAAAAAAAAAAAAAAAA",  # 16 zero bytes: not a UUIDv7
-        _cursor_for(uuid.uuid4().bytes),
+        _cursor_for(uuid.UUID("2b3c9e3d-3ae1-40c8-9e9b-b4d292fe8a68").bytes),  # a UUIDv4
         _cursor_for(b"\x01" * 15),
         "AaIP01igdn-jjjvqqg9FhR",  # non-canonical last character
         "x" * 64,

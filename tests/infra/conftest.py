@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
+# What `cdk synth` starts from (the feature flags): the stage's context is laid over it.
+CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
 # The machines run Node 20; jsii's end-of-life banner would only add noise to test output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -38,6 +42,7 @@ class Synthesized:
     outdir: Path
     validation_report: dict[str, Any]
     messages: list[tuple[str, str]]  # (level, text) of the stack's synthesis messages
+    artifact: Any  # the stack's aws_cdk.cx_api.CloudFormationStackArtifact: what the CLI deploys
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.template_json["Resources"].items() if v["Type"] == kind}
@@ -65,7 +70,7 @@ def _synthesizer(outdir: Path) -> Callable[[dict[str, Any]], Synthesized]:
 
         from infra.stack import build
 
-        app = App(outdir=str(outdir), context=context)
+        app = App(outdir=str(outdir), context={**CDK_JSON_CONTEXT, **context})
         stack = build(app)
         assembly = app.synth()  # raises when a cdk-nag violation is not acknowledged
         artifact = assembly.get_stack_by_name(stack.stack_name)
@@ -73,7 +78,7 @@ def _synthesizer(outdir: Path) -> Callable[[dict[str, Any]], Synthesized]:
         messages = [(str(m.level.value), str(m.entry.data)) for m in artifact.messages]
         report_file = outdir / "validation-report.json"
         report = json.loads(report_file.read_text()) if report_file.exists() else {}
-        return Synthesized(context, stack, template, outdir, report, messages)
+        return Synthesized(context, stack, template, outdir, report, messages, artifact)
 
     return synth
 

@@ -199,3 +199,9 @@ def _function_log_group(stage: Synthesized) -> str:
     logical_id: str = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
     assert logical_id in stage.resources("AWS::Logs::LogGroup")
     return logical_id
+
+
+def test_only_prod_is_termination_protected(stage: Synthesized) -> None:
+    """The assembly asks `cdk deploy` to protect prod: CloudFormation refuses to delete it."""
+    protected = bool(stage.artifact.termination_protection)
+    assert protected is (stage.context["stage"] == "prod")
