@@ -60,7 +60,9 @@ async def fresh_dynamodb_table(endpoint: str) -> str:
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
 
-    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
+    # moto is a Python server sharing the test machine's cores: give it time to answer (the
+    # store's own timeouts are tested against endpoints that do not answer, test_dynamodb_faults).
+    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}&read_timeout=10"
     assert await create_table(DynamoDBConfig.from_url(url))
     return url
 
