@@ -129,8 +129,9 @@ def chart(figures: Sequence[Figure], path: Path) -> None:
         1,
         figsize=(10, 0.38 * sum(bars) + 0.9 * len(sections)),
         gridspec_kw={"height_ratios": [n + 1.5 for n in bars]},  # bars keep one thickness
+        squeeze=False,  # one section (``--only``) still gives a column of axes
     )
-    for ax, section in zip(axes, sections, strict=True):
+    for ax, section in zip(axes[:, 0], sections, strict=True):
         group = [f for f in figures if f.section == section]
         medians = [f.median for f in group]
         errors = [[f.median - f.low for f in group], [f.high - f.median for f in group]]
