@@ -57,7 +57,9 @@ def moto_table() -> Iterator[str]:
     try:
         env = child_env(endpoint)
         with _environ({name: value for name, value in env.items() if name.startswith("AWS_")}):
-            asyncio.run(create_table(DynamoDBConfig.from_url(env["STORE_URL"])))
+            # moto builds its DynamoDB backend on the first request: seconds on a loaded machine.
+            patient = env["STORE_URL"] + "&read_timeout=20&retry_budget=25"
+            asyncio.run(create_table(DynamoDBConfig.from_url(patient)))
         yield endpoint
     finally:
         server.stop()
