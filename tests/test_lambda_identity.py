@@ -75,7 +75,7 @@ PROTECTED = [
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 @pytest.mark.parametrize("name", ["http-api-v2", "rest-api-v1", "function-url", "alb"])
-@pytest.mark.parametrize("sub", [None, "", "   ", 42, ["alice"], "x" * 257], ids=repr)
+@pytest.mark.parametrize("sub", [None, "", "   ", 42, ["alice"], "x" * 257, "\ud800"], ids=repr)
 def test_missing_or_unusable_claims_are_401_and_change_nothing(
     handler: LambdaAdapter, name: str, method: str, path: str, sub: object
 ) -> None:
