@@ -137,7 +137,7 @@ def _cursor_for(raw: bytes) -> str:
         "garbage",
         "!!!!!!!!!!!!!!!!!!!!!!",
         "AAAAAAAAAAAAAAAAAAAAAA",  # 16 zero bytes: not a UUIDv7
-        _cursor_for(uuid.uuid4().bytes),
+        _cursor_for(uuid.UUID("9f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5").bytes),  # a UUIDv4
         _cursor_for(b"\x01" * 15),
         "AaIP01igdn-jjjvqqg9FhR",  # non-canonical last character
         "x" * 64,
