@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from app.deps import IfMatchVersions, Owner, Service
 from app.etag import etag
 from app.idempotency import MAX_KEY_LENGTH
+from app.links import path_to, url_to
 from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome
@@ -116,7 +117,7 @@ async def create_order(
 ) -> GetOrderSchema:
     """Place an order. With an ``Idempotency-Key``, retries return the first answer."""
     outcome = await service.create(owner, body.items(), idempotency_key=idempotency_key)
-    response.headers["Location"] = request.url_for("get_order", order_id=outcome.order.id).path
+    response.headers["Location"] = path_to(request, "get_order", order_id=outcome.order.id)
     return _shaped(outcome, response)
 
 
@@ -136,8 +137,10 @@ async def list_orders(
     """The caller's orders, newest first; the next page is in the ``Link: rel="next"`` header."""
     listing = await service.list(owner, cancelled=cancelled, limit=limit, cursor=cursor)
     if listing.next_cursor is not None:
-        next_url = request.url.include_query_params(cursor=listing.next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        query = {"limit": str(limit), "cursor": listing.next_cursor}
+        if cancelled is not None:
+            query = {"cancelled": str(cancelled).lower(), **query}
+        response.headers["Link"] = f'<{url_to(request, "list_orders", query)}>; rel="next"'
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 
