@@ -10,12 +10,13 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from app.deps import IfMatchVersions, Owner, Service
 from app.etag import etag
 from app.idempotency import MAX_KEY_LENGTH
+from app.json_bodies import StrictJSONRoute
 from app.links import path_to, url_to
 from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], route_class=StrictJSONRoute)
 
 MAX_PAGE = 100
 
