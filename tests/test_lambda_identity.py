@@ -214,6 +214,16 @@ def test_public_requests_log_no_owner(
     )
 
 
+def test_head_requests_log_their_method_and_the_route_served(
+    handler: LambdaAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.lambda"):
+        response = handler(at("http-api-v2", "HEAD", "/health"), None)
+    assert (response["statusCode"], response["body"]) == (200, "")
+    (line,) = [r for r in caplog.records if r.name == "app.lambda"]
+    assert (line.__dict__["method"], line.__dict__["route"]) == ("HEAD", "/health")
+
+
 # --- the entry module -------------------------------------------------------------------------
 
 

@@ -402,12 +402,14 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PATCH", "/orders", "GET, POST"),
-        ("DELETE", "/orders", "GET, POST"),
-        ("PATCH", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
-        ("POST", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
+        ("PATCH", "/orders", "GET, HEAD, POST"),
+        ("DELETE", "/orders", "GET, HEAD, POST"),
+        ("PATCH", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, HEAD, PUT, DELETE"),
+        ("POST", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, HEAD, PUT, DELETE"),
         ("GET", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f/pay", "POST"),
-        ("POST", "/hi", "GET"),
+        ("HEAD", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f/pay", "POST"),
+        ("POST", "/hi", "GET, HEAD"),
+        ("PUT", "/health", "GET, HEAD"),
     ],
 )
 async def test_wrong_method_is_405_with_every_allowed_method(
@@ -415,8 +417,23 @@ async def test_wrong_method_is_405_with_every_allowed_method(
 ) -> None:
     response = await client.request(method, path)
     assert response.status_code == 405
-    assert response.json() == {"detail": "Method Not Allowed"}
+    if method != "HEAD":
+        assert response.json() == {"detail": "Method Not Allowed"}
     assert response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("path", ["/hi", "/health", "/docs", "/openapi.json", "/orders", "{order}"])
+async def test_head_answers_wherever_get_does_without_a_body(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """RFC 9110 §9.3.2: HEAD is GET without the content, same status and header fields."""
+    if path == "{order}":
+        path = f"/orders/{(await create(client, 'latte'))['id']}"
+    got, head = await client.get(path), await client.head(path)
+    assert (head.status_code, head.content) == (got.status_code, b"")
+    assert got.status_code == 200
+    for name in ("content-type", "content-length", "etag"):
+        assert head.headers.get(name) == got.headers.get(name), name
 
 
 # --- ownership ----------------------------------------------------------------------------
