@@ -19,6 +19,9 @@ from app.service import Outcome
 router = APIRouter(prefix="/orders", tags=["orders"], route_class=StrictJSONRoute)
 
 MAX_PAGE = 100
+# A page's JSON stays under 1 MiB (DynamoDB's own Query page): even if the Lambda runtime's
+# marshalling triples it (non-ASCII as \uXXXX), the 6 MB response limit is never reached.
+MAX_PAGE_BYTES = 1024 * 1024
 
 
 ERROR_DESCRIPTIONS = {
@@ -136,7 +139,9 @@ async def list_orders(
     cursor: Annotated[str | None, Query(max_length=64, description="From a Link rel=next")] = None,
 ) -> GetOrdersSchema:
     """The caller's orders, newest first; the next page is in the ``Link: rel="next"`` header."""
-    listing = await service.list(owner, cancelled=cancelled, limit=limit, cursor=cursor)
+    listing = await service.list(
+        owner, cancelled=cancelled, limit=limit, cursor=cursor, max_bytes=MAX_PAGE_BYTES
+    )
     if listing.next_cursor is not None:
         query = {"limit": str(limit), "cursor": listing.next_cursor}
         if cancelled is not None:
