@@ -304,8 +304,9 @@ def test_a_path_prefix_that_is_no_stage_is_a_400(
     for raw_path in (f"{prefix}/orders", f"{_quoted(prefix)}/orders"):
         response = check_proxy_response(handler(_listing_v2(raw_path, stage), None))
         assert response["statusCode"] == 400, (raw_path, response)
-        assert json.loads(response["body"])["detail"].startswith("Bad request event: ")
-        assert "link" not in response["headers"]
+        assert json.loads(response["body"]) == {
+            "detail": "Bad request event: the path in front of the route is not its stage"
+        }
 
 
 @pytest.mark.parametrize(
@@ -317,7 +318,7 @@ def test_a_path_prefix_that_is_no_base_path_mapping_is_a_400(
     """REST API: in front of the resource there may be the stage or a base path mapping."""
     response = check_proxy_response(handler(_listing_rest(f"{prefix}/orders", "prod"), None))
     assert response["statusCode"] == 400, response
-    assert "link" not in response["headers"]
+    assert json.loads(response["body"])["detail"].endswith("its stage or base path mapping")
 
 
 @pytest.mark.parametrize("path", ["/orders/\ud800", "/hi\udc80", "/\ud800/hi"])
