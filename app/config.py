@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.auth.subject import subject_error
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -58,6 +60,14 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body accepted (413)."
     )
     log_level: str = Field(default="INFO", description="Level of the app's loggers.")
+
+    @field_validator("dev_owner")
+    @classmethod
+    def _dev_owner_is_a_subject(cls, value: str) -> str:
+        problem = subject_error(value)  # the rule every identity mode applies to an owner id
+        if problem is not None:
+            raise ValueError(f"the development owner {problem}")
+        return value
 
     @model_validator(mode="after")
     def _identity_is_safe(self) -> Self:

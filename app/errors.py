@@ -62,13 +62,18 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (FastAPI's default names only one route's)."""
+    """Every method some route serves at this path (FastAPI's default names only one route's).
+
+    HEAD is served wherever GET is (``app.head``).
+    """
     routes = request.app.router.routes
     return [
         method
         for method in HTTP_METHODS
         if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+            route.matches({**request.scope, "method": "GET" if method == "HEAD" else method})[0]
+            is Match.FULL
+            for route in routes
         )
     ]
 

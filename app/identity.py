@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from fastapi import Request
 
 from app.auth.errors import InvalidToken
+from app.auth.subject import subject_error
 
 if TYPE_CHECKING:
     from app.auth.verifier import JWTVerifier
@@ -81,16 +82,14 @@ class JwtIdentity:
         return verified.subject
 
 
-MAX_SUBJECT_LENGTH = 256
-
-
 def gateway_subject(event: object) -> str | None:
     """The ``sub`` claim API Gateway's authorizer verified, from the Lambda event; else None.
 
     HTTP API (payload 2.0 and 1.0) JWT authorizers put the claims at
     ``requestContext.authorizer.jwt.claims``; REST API Cognito authorizers (and HTTP API
     payload 1.0) at ``requestContext.authorizer.claims``. Only API Gateway writes
-    ``requestContext``: nothing a client sends (headers, body, query) is consulted.
+    ``requestContext``: nothing a client sends (headers, body, query) is consulted. The
+    subject must pass the rule every mode applies (``app.auth.subject``).
     """
     context = _mapping(_mapping(event).get("requestContext"))
     authorizer = _mapping(context.get("authorizer"))
@@ -99,8 +98,8 @@ def gateway_subject(event: object) -> str | None:
         _mapping(authorizer.get("claims")),
     ):
         subject = claims.get("sub")
-        if isinstance(subject, str) and subject.strip() and len(subject) <= MAX_SUBJECT_LENGTH:
-            return subject
+        if subject_error(subject) is None:
+            return str(subject)
     return None
 
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from app.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.errors import register_error_handlers
+from app.head import HeadAsGetMiddleware
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.openapi import require_authentication
 from app.routes import docs, greeting, orders
@@ -87,6 +88,7 @@ def create_app(
     app.state.service = OrdersService(store)
     app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGetMiddleware)
     register_error_handlers(app)
     if isinstance(identity, DemandsCredentials):
         require_authentication(app, identity.openapi_scheme)

@@ -13,10 +13,18 @@ MAX_QUANTITY = 1_000_000
 MAX_PRODUCT_LENGTH = 200
 MAX_ITEMS = 100
 
-# Blank = Unicode White_Space plus U+FEFF, spelled out: "\S" means three different things in
-# pydantic's Rust regex, Python's re and the ECMA-262 regex of JSON Schema validators.
-BLANK = r"\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-NOT_BLANK = f"[^{BLANK}]"
+# Spelled out, never as \s or \S: those mean three different things in pydantic's Rust regex,
+# Python's re and the ECMA-262 regex of JSON Schema validators.
+CONTROL = r"\x00-\x1f\x7f-\x9f"  # C0, DEL and C1: refused anywhere in a name
+# White space (Unicode White_Space that is no control) and the characters that render as
+# nothing (Unicode Default_Ignorable_Code_Point, as far as the Basic Multilingual Plane goes):
+# a name needs at least one character that is neither.
+BLANK = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+INVISIBLE = (
+    r"\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    r"\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+)
+PRODUCT_PATTERN = f"^[^{CONTROL}]*[^{CONTROL}{BLANK}{INVISIBLE}][^{CONTROL}]*$"
 
 Product = Annotated[
     str,
@@ -24,8 +32,9 @@ Product = Annotated[
         strict=True,
         min_length=1,
         max_length=MAX_PRODUCT_LENGTH,
-        pattern=NOT_BLANK,
-        description="Product name; must contain a non-blank character.",
+        pattern=PRODUCT_PATTERN,
+        description="Product name: no control character, and at least one visible character "
+        "(neither white space nor one that renders as nothing, such as U+200B).",
         examples=["cappuccino"],
     ),
 ]

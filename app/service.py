@@ -101,10 +101,19 @@ class OrdersService:
         return await self._idempotently(owner, idempotency_key, digest, place)
 
     async def list(
-        self, owner: str, *, cancelled: bool | None, limit: int, cursor: str | None
+        self,
+        owner: str,
+        *,
+        cancelled: bool | None,
+        limit: int,
+        cursor: str | None,
+        max_bytes: int,
     ) -> Listing:
+        """A page of at most ``limit`` orders and ``max_bytes`` of JSON; where the next begins."""
         before = None if cursor is None else decode_cursor(cursor)
-        page = await self._store.list(owner, cancelled=cancelled, limit=limit, before=before)
+        page = await self._store.list(
+            owner, cancelled=cancelled, limit=limit, before=before, max_bytes=max_bytes
+        )
         resume = page.resume_after or (page.orders[-1].id if page.orders else None)
         next_cursor = encode_cursor(resume) if page.more and resume is not None else None
         return Listing(orders=page.orders, next_cursor=next_cursor)

@@ -27,6 +27,16 @@ def test_env_names_are_the_upper_cased_fields(monkeypatch: pytest.MonkeyPatch) -
     assert settings.dev_owner == "carol"
 
 
+@pytest.mark.parametrize("owner", ["\udcff", " ", "a\tb", "x" * 257], ids=repr)
+def test_the_development_owner_follows_the_subject_rule(
+    monkeypatch: pytest.MonkeyPatch, owner: str
+) -> None:
+    """An undecodable byte in DEV_OWNER reaches Python as a lone surrogate (surrogateescape)."""
+    monkeypatch.setenv(env_name("dev_owner"), owner)
+    with pytest.raises(ValueError, match="dev_owner"):
+        Settings()
+
+
 def test_env_name_rejects_unknown_fields() -> None:
     with pytest.raises(KeyError):
         env_name("nope")

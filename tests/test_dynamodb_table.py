@@ -110,7 +110,9 @@ async def test_a_bounded_filtered_scan_resumes_where_it_stopped(store: DynamoDBS
     pages = 0
     cursor: str | None = None
     while True:
-        listing = await service.list("alice", cancelled=True, limit=2, cursor=cursor)
+        listing = await service.list(
+            "alice", cancelled=True, limit=2, cursor=cursor, max_bytes=1_000_000
+        )
         seen += listing.orders
         pages += 1
         cursor = listing.next_cursor

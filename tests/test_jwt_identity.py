@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -15,10 +16,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
+from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
 from app.main import create_app
 from tests.oidc import AUDIENCE, LocalIssuer, serve_issuer
 from tests.support import order_body
+from tests.test_lambda_responses import TEA, at
 
 pytestmark = pytest.mark.anyio
 
@@ -242,3 +245,40 @@ def test_tokens_from_the_test_issuer_decode() -> None:
         issuer.token(), issuer.rsa_key.public_key(), algorithms=["RS256"], audience=AUDIENCE
     )
     assert claims["sub"] == "alice"
+
+
+# Subjects both identity modes must judge alike: the value, and whether it is a usable owner id.
+SUBJECTS = [
+    ("alice", True),
+    ("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", True),
+    ("ünïcødé 用户", True),
+    ("a" * 256, True),
+    ("", False),
+    ("   ", False),
+    ("\u3000\u2028", False),
+    ("a" * 257, False),
+    ("\ud800", False),  # a lone surrogate: no UTF-8 spelling, so no store can hold it
+    ("a\ud800b", False),
+    ("a\x00b", False),
+    ("line\nbreak", False),
+    ("\x7f", False),
+]
+
+
+@pytest.mark.parametrize(("sub", "usable"), SUBJECTS, ids=lambda v: repr(v)[:24])
+async def test_jwt_and_gateway_modes_apply_one_rule_to_sub(
+    http: httpx.AsyncClient, issuer: LocalIssuer, handler: LambdaAdapter, sub: str, usable: bool
+) -> None:
+    """A subject is usable in jwt mode exactly when API Gateway's claims carrying it are, and
+    an unusable one is a 401 that stores nothing (never a 500)."""
+    token = issuer.token(sub=sub)
+    by_jwt = await http.post("/orders", json=order_body(), headers=bearer(token))
+    event = at("http-api-v2", "POST", "/orders", sub=sub, body=TEA)
+    by_gateway = await asyncio.to_thread(handler, event, None)  # its own loop, off this one
+    assert (by_jwt.status_code, by_gateway["statusCode"]) == ((201, 201) if usable else (401, 401))
+    if usable:
+        listed = await http.get("/orders", headers=bearer(token))
+        assert [o["id"] for o in listed.json()["orders"]] == [by_jwt.json()["id"]]
+    else:
+        assert by_jwt.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+        assert by_gateway["headers"]["www-authenticate"] == "Bearer"

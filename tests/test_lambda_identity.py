@@ -75,7 +75,7 @@ PROTECTED = [
 
 @pytest.mark.parametrize(("method", "path"), PROTECTED)
 @pytest.mark.parametrize("name", ["http-api-v2", "rest-api-v1", "function-url", "alb"])
-@pytest.mark.parametrize("sub", [None, "", "   ", 42, ["alice"], "x" * 257], ids=repr)
+@pytest.mark.parametrize("sub", [None, "", "   ", 42, ["alice"], "x" * 257, "\ud800"], ids=repr)
 def test_missing_or_unusable_claims_are_401_and_change_nothing(
     handler: LambdaAdapter, name: str, method: str, path: str, sub: object
 ) -> None:
@@ -212,6 +212,74 @@ def test_public_requests_log_no_owner(
         None,
         200,
     )
+
+
+class RuntimeLogSink:
+    """Where awslambdaric's log handler writes (its stdout / telemetry-pipe sinks, in memory)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log(self, msg: str, frame_type: bytes | None = None) -> None:
+        self.lines.append(msg)
+
+
+@pytest.fixture
+def runtime_json_logs() -> Iterator[RuntimeLogSink]:
+    """The root logger set up as awslambdaric sets it up with AWS_LAMBDA_LOG_FORMAT=JSON: its
+    own handler, filter and ``JsonFormatter`` (the runtime's classes, not a stand-in)."""
+    bootstrap = pytest.importorskip("awslambdaric.bootstrap", reason="Linux wheels only")
+    from awslambdaric.lambda_runtime_log_utils import JsonFormatter
+
+    sink = RuntimeLogSink()
+    handler = bootstrap.LambdaLoggerHandlerWithFrameType(sink)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(bootstrap.LambdaLoggerFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)  # AWS_LAMBDA_LOG_LEVEL=INFO
+    try:
+        yield sink
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def test_lambdas_json_log_lines_carry_the_request_fields_as_keys(
+    handler: LambdaAdapter, runtime_json_logs: RuntimeLogSink
+) -> None:
+    event = claims(at("http-api-v2", "POST", "/orders", body=TEA), "jwt", "alice")
+    event["requestContext"]["requestId"] = "gw-123"
+    context = type("Context", (), {"aws_request_id": "lambda-456"})()
+    handler(event, context)
+    bad = at("http-api-v2", "GET", "/hi")
+    del bad["requestContext"]
+    handler(bad, context)
+    served, rejected = [
+        line for line in map(json.loads, runtime_json_logs.lines) if line["logger"] == "app.lambda"
+    ]
+    assert served["level"] == "INFO"
+    assert served["message"].startswith("POST /orders 201 ")
+    assert {k: served[k] for k in ("lambda_request_id", "apigw_request_id", "owner")} == {
+        "lambda_request_id": "lambda-456",
+        "apigw_request_id": "gw-123",
+        "owner": "alice",
+    }
+    assert (served["method"], served["route"], served["status"]) == ("POST", "/orders", 201)
+    assert isinstance(served["latency_ms"], float)
+    assert (rejected["level"], rejected["status"]) == ("WARNING", 400)
+    assert rejected["reason"] == "missing requestContext"
+
+
+def test_head_requests_log_their_method_and_the_route_served(
+    handler: LambdaAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.lambda"):
+        response = handler(at("http-api-v2", "HEAD", "/health"), None)
+    assert (response["statusCode"], response["body"]) == (200, "")
+    (line,) = [r for r in caplog.records if r.name == "app.lambda"]
+    assert (line.__dict__["method"], line.__dict__["route"]) == ("HEAD", "/health")
 
 
 # --- the entry module -------------------------------------------------------------------------

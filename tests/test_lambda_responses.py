@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import pytest
 from fastapi import FastAPI, Response
@@ -257,3 +259,110 @@ def test_an_alb_with_multi_value_headers_gets_multi_value_headers_back(
     assert rejected["statusCode"] == 400
     assert "headers" not in rejected
     assert rejected["multiValueHeaders"]["content-type"] == ["application/json"]
+
+
+# --- hostile paths ------------------------------------------------------------------------
+
+LIST_ROUTE = "ANY /orders"
+# What no stage and no base path mapping can be: the root path would carry it into headers.
+HOSTILE_PREFIXES = {
+    "link-injection": '/prod>; rel="x"',
+    "non-ascii": "/prod\u00e9",
+    "percent-encoded-surrogate": "/%ED%A0%80",  # decodes to U+FFFD
+    "lone-surrogate": "/\ud800",
+    "space": "/a b",
+    "a-second-level": "/prod/extra",
+}
+
+
+def _listing_v2(raw_path: str, stage: str) -> dict[str, Any]:
+    e = at("http-api-v2", "GET", raw_path, sub="eve")
+    e["rawQueryString"] = "limit=1"
+    e["routeKey"] = e["requestContext"]["routeKey"] = LIST_ROUTE
+    e["requestContext"]["stage"] = stage
+    return e
+
+
+def _listing_rest(path: str, stage: str) -> dict[str, Any]:
+    e = at("rest-api-v1", "GET", path, sub="eve")
+    e["queryStringParameters"], e["multiValueQueryStringParameters"] = {"limit": "1"}, None
+    e["resource"], e["pathParameters"] = "/orders", None
+    e["requestContext"].update(stage=stage, path=path)
+    return e
+
+
+def _quoted(path: str) -> str:
+    return quote(path, safe="/", errors="surrogatepass")
+
+
+@pytest.mark.parametrize("prefix", HOSTILE_PREFIXES.values(), ids=HOSTILE_PREFIXES.keys())
+@pytest.mark.parametrize("stage", ["$default", "prod"])
+def test_a_path_prefix_that_is_no_stage_is_a_400(
+    handler: LambdaAdapter, prefix: str, stage: str
+) -> None:
+    """HTTP API: ``rawPath`` is the stage (if named) plus the route's path, nothing else."""
+    for raw_path in (f"{prefix}/orders", f"{_quoted(prefix)}/orders"):
+        response = check_proxy_response(handler(_listing_v2(raw_path, stage), None))
+        assert response["statusCode"] == 400, (raw_path, response)
+        assert json.loads(response["body"]) == {
+            "detail": "Bad request event: the path in front of the route is not its stage"
+        }
+
+
+@pytest.mark.parametrize(
+    "prefix", [p for k, p in HOSTILE_PREFIXES.items() if k != "a-second-level"]
+)
+def test_a_path_prefix_that_is_no_base_path_mapping_is_a_400(
+    handler: LambdaAdapter, prefix: str
+) -> None:
+    """REST API: in front of the resource there may be the stage or a base path mapping."""
+    response = check_proxy_response(handler(_listing_rest(f"{prefix}/orders", "prod"), None))
+    assert response["statusCode"] == 400, response
+    assert json.loads(response["body"])["detail"].endswith("its stage or base path mapping")
+
+
+@pytest.mark.parametrize("path", ["/orders/\ud800", "/hi\udc80", "/\ud800/hi"])
+@pytest.mark.parametrize("name", ["http-api-v2", "rest-api-v1", "alb"])
+def test_a_lone_surrogate_in_the_routed_path_is_a_json_4xx(
+    handler: LambdaAdapter, name: str, path: str
+) -> None:
+    response = check_proxy_response(handler(at(name, "GET", path, sub="eve"), None))
+    assert response["statusCode"] in (400, 404, 422), response
+    assert "detail" in json.loads(response["body"])
+
+
+LINK = re.compile(r'^<(?P<url>https?://[^\s<>"]+)>; rel="next"$')
+
+
+@pytest.mark.parametrize(("make", "root"), BASES, ids=BASE_IDS)
+def test_the_link_is_the_root_path_and_the_listing_parameters_only(
+    handler: LambdaAdapter, make: Any, root: str
+) -> None:
+    for _ in range(2):
+        create = make("/orders")
+        create["requestContext"]["authorizer"] = {"claims": {"sub": "lin"}}
+        create["requestContext"]["authorizer"]["jwt"] = {"claims": {"sub": "lin"}}
+        create["body"], create["headers"]["content-type"] = json.dumps(TEA), "application/json"
+        create.get("multiValueHeaders", {})["content-type"] = ["application/json"]
+        if "httpMethod" in create:
+            create["httpMethod"] = "POST"
+        else:
+            create["requestContext"]["http"]["method"] = "POST"
+            create["routeKey"] = create["requestContext"]["routeKey"] = LIST_ROUTE
+        assert handler(create, None)["statusCode"] == 201
+    listing = make("/orders")
+    listing["requestContext"]["authorizer"] = create["requestContext"]["authorizer"]
+    query = {"limit": "1", "cancelled": "false", "x": '>"; rel=evil'}
+    if "httpMethod" in listing:
+        listing["queryStringParameters"] = query
+        listing["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
+    else:
+        listing["rawQueryString"] = urlencode(query)
+        listing["routeKey"] = listing["requestContext"]["routeKey"] = LIST_ROUTE
+    response = check_proxy_response(handler(listing, None))
+    assert response["statusCode"] == 200, response
+    match = LINK.match(response["headers"]["link"])
+    assert match, response["headers"]["link"]
+    url = urlsplit(match["url"])
+    assert url.path == f"{root}/orders"
+    assert [k for k, _ in parse_qsl(url.query)] == ["cancelled", "limit", "cursor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -254,6 +255,32 @@ async def test_malformed_json_is_422(client: httpx.AsyncClient, raw: bytes) -> N
     assert (await client.get("/orders")).json() == {"orders": []}
 
 
+ORDER_TEXT = json.dumps({"order": [{"product": "latte", "size": "big"}]})
+NOT_UTF8_JSON_TEXT = {
+    "utf-16": ORDER_TEXT.encode("utf-16"),  # with its byte order mark
+    "utf-16-le": ORDER_TEXT.encode("utf-16-le"),
+    "utf-16-be": ORDER_TEXT.encode("utf-16-be"),
+    "utf-32": ORDER_TEXT.encode("utf-32"),
+    "utf-32-le": ORDER_TEXT.encode("utf-32-le"),
+    "utf-8-bom": b"\xef\xbb\xbf" + ORDER_TEXT.encode(),
+}
+
+
+@pytest.mark.parametrize("raw", NOT_UTF8_JSON_TEXT.values(), ids=NOT_UTF8_JSON_TEXT.keys())
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+async def test_json_bodies_must_be_utf8_without_a_byte_order_mark(
+    client: httpx.AsyncClient, raw: bytes, method: str
+) -> None:
+    """RFC 8259 §8.1: JSON text exchanged between systems is UTF-8, with no BOM added."""
+    existing = await create(client, "original")
+    url = "/orders" if method == "POST" else f"/orders/{existing['id']}"
+    headers = {"content-type": "application/json"}
+    response = await client.request(method, url, content=raw, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+    assert (await client.get("/orders")).json()["orders"] == [existing]
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT"])
 async def test_integral_float_quantity_is_that_integer(
     client: httpx.AsyncClient, method: str
@@ -269,22 +296,34 @@ async def test_integral_float_quantity_is_that_integer(
     assert fetched.json()["order"][0]["quantity"] == 2
 
 
-@pytest.mark.parametrize(
-    ("product", "accepted"),
-    [
-        ("\x85", False),  # NEL: blank to Python and Rust regexes, not to ECMA-262's \s
-        ("\ufeff", False),  # ZWNBSP: blank to ECMA-262's \s only
-        ("\u3000\u2028\xa0", False),
-        ("\x1c", True),  # a separator control, blank to Python's \s only
-        ("\u200b", True),  # zero-width space is not White_Space
-        ("\x00", True),
-        (" \x85 x ", True),
-    ],
-)
-async def test_blank_products_follow_the_published_pattern(
+PRODUCT_NAMES = [
+    ("\x85", False),  # NEL: blank to Python and Rust regexes, not to ECMA-262's \s
+    ("\ufeff", False),  # ZWNBSP: blank to ECMA-262's \s only
+    ("\u3000\u2028\xa0", False),
+    ("\x1c", False),  # a separator control, blank to Python's \s only
+    ("\u200b", False),  # zero-width space: not White_Space, but invisible
+    ("\u200b\u200c\u2060\u00ad\ufe0f", False),  # only default-ignorable characters
+    ("\u3164", False),  # Hangul filler: a letter that renders as nothing
+    ("\x00", False),
+    ("latte\x00", False),
+    ("a\x07b", False),
+    ("tab\there", False),
+    ("\x7f", False),
+    ("mocha\x9b", False),  # a C1 control
+    (" \x85 x ", False),
+    (" x ", True),
+    ("\U0001f469\u200d\U0001f373", True),  # woman cook: a ZWJ sequence
+    ("\u2615\ufe0f", True),
+    ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0645", True),  # Persian, with a ZWNJ inside
+]
+
+
+@pytest.mark.parametrize(("product", "accepted"), PRODUCT_NAMES, ids=ascii)
+async def test_product_names_follow_the_published_pattern(
     client: httpx.AsyncClient, product: str, accepted: bool
 ) -> None:
-    """What the app takes as blank is what its OpenAPI pattern says, whichever regex engine."""
+    """Control characters are refused anywhere and a name needs a visible character; what the
+    app accepts is what its OpenAPI pattern says, whichever regex engine reads it."""
     response = await client.post("/orders", json={"order": [{"product": product, "size": "big"}]})
     assert response.status_code == (201 if accepted else 422), response.text
     if accepted:
@@ -363,12 +402,14 @@ async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PATCH", "/orders", "GET, POST"),
-        ("DELETE", "/orders", "GET, POST"),
-        ("PATCH", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
-        ("POST", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, PUT, DELETE"),
+        ("PATCH", "/orders", "GET, HEAD, POST"),
+        ("DELETE", "/orders", "GET, HEAD, POST"),
+        ("PATCH", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, HEAD, PUT, DELETE"),
+        ("POST", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f", "GET, HEAD, PUT, DELETE"),
         ("GET", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f/pay", "POST"),
-        ("POST", "/hi", "GET"),
+        ("HEAD", "/orders/01939c5e-4f9a-7c3e-9d2f-5b6a7c8d9e0f/pay", "POST"),
+        ("POST", "/hi", "GET, HEAD"),
+        ("PUT", "/health", "GET, HEAD"),
     ],
 )
 async def test_wrong_method_is_405_with_every_allowed_method(
@@ -376,8 +417,23 @@ async def test_wrong_method_is_405_with_every_allowed_method(
 ) -> None:
     response = await client.request(method, path)
     assert response.status_code == 405
-    assert response.json() == {"detail": "Method Not Allowed"}
+    if method != "HEAD":
+        assert response.json() == {"detail": "Method Not Allowed"}
     assert response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("path", ["/hi", "/health", "/docs", "/openapi.json", "/orders", "{order}"])
+async def test_head_answers_wherever_get_does_without_a_body(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """RFC 9110 §9.3.2: HEAD is GET without the content, same status and header fields."""
+    if path == "{order}":
+        path = f"/orders/{(await create(client, 'latte'))['id']}"
+    got, head = await client.get(path), await client.head(path)
+    assert (head.status_code, head.content) == (got.status_code, b"")
+    assert got.status_code == 200
+    for name in ("content-type", "content-length", "etag"):
+        assert head.headers.get(name) == got.headers.get(name), name
 
 
 # --- ownership ----------------------------------------------------------------------------

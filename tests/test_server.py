@@ -69,6 +69,8 @@ def test_full_order_lifecycle_over_http(server: str) -> None:
         assert created.status_code == 201
         oid = created.json()["id"]
         assert created.headers["location"] == f"/orders/{oid}"
+        head = client.head(f"/orders/{oid}")
+        assert (head.status_code, head.content, head.headers["etag"]) == (200, b"", '"1"')
         assert client.put(f"/orders/{oid}", json=order_body("mocha")).status_code == 200
         assert client.post(f"/orders/{oid}/pay").json()["status"] == "paid"
         assert client.post(f"/orders/{oid}/pay").status_code == 409

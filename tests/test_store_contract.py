@@ -12,6 +12,7 @@ from app.idempotency import ClaimLost, Completion
 from app.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
 from app.service import new_order_id
 from app.store import OrderStore, open_store
+from app.store.paging import encoded_size
 
 pytestmark = pytest.mark.anyio
 
@@ -73,6 +74,40 @@ async def test_list_exact_fit_has_no_more(store: OrderStore) -> None:
     page = await store.list("alice", cancelled=None, limit=3, before=None)
     assert len(page.orders) == 3
     assert not page.more
+
+
+def big_order(n: int, kib: int) -> Order:
+    """An order of about ``kib`` KiB of JSON: items of 200 three-byte characters each."""
+    items = tuple(OrderItem("€" * 200, Size.SMALL, n + 1) for _ in range(kib * 1024 // 650))
+    return Order(id=new_order_id(), owner="alice", created=T0, status=Status.CREATED, items=items)
+
+
+@pytest.mark.parametrize("max_bytes", [1, 100_000, 250_000])
+async def test_list_is_bounded_in_bytes_and_a_walk_sees_each_order_once(
+    store: OrderStore, max_bytes: int
+) -> None:
+    """Pages hold at most ``max_bytes`` by ``encoded_size`` (never fewer than one order, or a
+    walk could not move), and the orders left out start the next page."""
+    orders = [big_order(n, kib=20 + 5 * (n % 3)) for n in range(12)]
+    for o in orders:
+        await store.add(o)
+    seen: list[Order] = []
+    before = None
+    while True:
+        page = await store.list(
+            "alice", cancelled=None, limit=10, before=before, max_bytes=max_bytes
+        )
+        assert page.orders
+        sizes = [encoded_size(o) for o in page.orders]
+        assert len(page.orders) == 1 or sum(sizes) <= max_bytes
+        if page.more and len(page.orders) < 10:  # cut by bytes: the next one did not fit
+            following = orders[::-1][len(seen) + len(page.orders)]
+            assert sum(sizes) + encoded_size(following) > max_bytes
+        seen += page.orders
+        if not page.more:
+            break
+        before = page.orders[-1].id
+    assert seen == orders[::-1]
 
 
 async def test_list_of_nobody_is_empty(store: OrderStore) -> None:

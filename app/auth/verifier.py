@@ -10,6 +10,7 @@ import jwt
 
 from app.auth.errors import InvalidToken
 from app.auth.jwks import JWKSCache
+from app.auth.subject import subject_error
 
 # Asymmetric algorithms only: "none" and the HMAC family can never be accepted, so a public
 # key can never be used as an HMAC secret (the RS/HS confusion attack).
@@ -75,9 +76,10 @@ class JWTVerifier:
             raise InvalidToken(str(exc)) from exc
         self._check_audience(claims)
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
-            raise InvalidToken("sub must be a non-empty string")
-        return VerifiedToken(subject=subject, claims=claims)
+        problem = subject_error(subject)
+        if problem is not None:
+            raise InvalidToken(f"sub {problem}")
+        return VerifiedToken(subject=str(subject), claims=claims)
 
     def _check_audience(self, claims: Mapping[str, Any]) -> None:
         if "aud" in claims:

@@ -79,6 +79,8 @@ class LambdaAdapter:
                 scope = handler.scope
                 scope["root_path"], scope["path"] = root_path(kind, event)
                 body = handler.body
+            except BadEvent:
+                raise
             except (KeyError, TypeError, ValueError, AttributeError, UnicodeError) as exc:
                 # Whatever check() missed and Mangum cannot read is still the event's fault.
                 raise BadEvent(f"unreadable event ({type(exc).__name__})") from exc

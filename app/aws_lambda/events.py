@@ -22,6 +22,9 @@ TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 HOST = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=-]+(?::(?P<port>[0-9]{1,5}))?$")
 PORT = re.compile(r"^[0-9]{1,5}$")
 PATH_VARIABLE = re.compile(r"\{([^{}]+)\}")
+# What API Gateway accepts as a stage name, and as a base path mapping (one or more levels).
+STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+BASE_PATH = re.compile(r"^(?:/[A-Za-z0-9$_.+!*'()-]+)+$")
 
 
 class BadEvent(ValueError):
@@ -95,15 +98,20 @@ def check(kind: EventKind, event: Mapping[str, Any]) -> None:
 def root_path(kind: EventKind, event: Mapping[str, Any]) -> tuple[str, str]:
     """``(root_path, path)``: where the API is mounted and the full (decoded) request path.
 
-    Inferred from the event itself: the route template with its path parameters filled in is
-    the app's own path; whatever the client's path has in front of it is a stage (``/prod``) or
-    a custom domain's base path mapping (``/api``). Payload 2.0 ``rawPath`` carries the stage of
-    a named stage but never an API mapping; payload 1.0 ``path`` carries the mapping and
-    ``requestContext.path`` the stage.
+    The root path is only ever what API Gateway itself puts in front of the route: the route
+    template with its path parameters filled in is the app's own path, and what the client's
+    path has in front of it must be the stage (``/prod``) or, on a REST API (payload 1.0), a
+    custom domain's base path mapping (``/api``); anything else is a ``BadEvent``. Both are
+    names API Gateway restricts to URI-safe characters, so the root path never carries text a
+    client chose into a ``Location`` or ``Link`` header. Payload 2.0 ``rawPath`` carries the
+    stage of a named stage but never an API mapping; payload 1.0 ``path`` carries the mapping
+    and ``requestContext.path`` the stage.
     """
     context: Mapping[str, Any] = event["requestContext"]
     if kind == "alb":
         return "", unquote(event["path"])
+    stage = context.get("stage")
+    stage = stage if isinstance(stage, str) and STAGE.fullmatch(stage) else None
     if kind == "http-v2":
         candidates = [event["rawPath"]]
         route_key = event.get("routeKey")
@@ -115,12 +123,16 @@ def root_path(kind: EventKind, event: Mapping[str, Any]) -> tuple[str, str]:
     full_paths = [unquote(path) for path in candidates if isinstance(path, str) and path]
     relative = _fill(template, event.get("pathParameters"))
     if relative:
-        for full in sorted(full_paths, key=len, reverse=True):
-            prefix = full[: -len(relative)] if full.endswith(relative) else None
-            if prefix is not None and _is_prefix(prefix):
-                return prefix.rstrip("/"), full
-    stage = context.get("stage")
-    if isinstance(stage, str) and stage and stage != "$default":
+        mounts = {"", f"/{stage}"} if stage else {""}
+        ending = [full for full in full_paths if full.endswith(relative)]
+        for full in sorted(ending, key=len, reverse=True):
+            prefix = full[: -len(relative)]
+            if prefix in mounts or (kind != "http-v2" and BASE_PATH.fullmatch(prefix)):
+                return prefix, full
+        if ending:
+            expected = "its stage" if kind == "http-v2" else "its stage or base path mapping"
+            raise BadEvent(f"the path in front of the route is not {expected}")
+    if stage:
         for full in full_paths:
             if full == f"/{stage}" or full.startswith(f"/{stage}/"):
                 return f"/{stage}", full
@@ -146,10 +158,6 @@ def _fill(template: str, parameters: object) -> str | None:
 
     filled = PATH_VARIABLE.sub(value, template)
     return None if missing else filled
-
-
-def _is_prefix(prefix: str) -> bool:
-    return prefix == "" or (prefix.startswith("/") and "//" not in prefix)
 
 
 def _check_body(event: Mapping[str, Any]) -> None:

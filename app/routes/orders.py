@@ -10,13 +10,18 @@ from fastapi import APIRouter, Header, Query, Request, Response, status
 from app.deps import IfMatchVersions, Owner, Service
 from app.etag import etag
 from app.idempotency import MAX_KEY_LENGTH
+from app.json_bodies import StrictJSONRoute
+from app.links import path_to, url_to
 from app.orders import Order
 from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], route_class=StrictJSONRoute)
 
 MAX_PAGE = 100
+# A page's JSON stays under 1 MiB (DynamoDB's own Query page): even if the Lambda runtime's
+# marshalling triples it (non-ASCII as \uXXXX), the 6 MB response limit is never reached.
+MAX_PAGE_BYTES = 1024 * 1024
 
 
 ERROR_DESCRIPTIONS = {
@@ -116,7 +121,7 @@ async def create_order(
 ) -> GetOrderSchema:
     """Place an order. With an ``Idempotency-Key``, retries return the first answer."""
     outcome = await service.create(owner, body.items(), idempotency_key=idempotency_key)
-    response.headers["Location"] = request.url_for("get_order", order_id=outcome.order.id).path
+    response.headers["Location"] = path_to(request, "get_order", order_id=outcome.order.id)
     return _shaped(outcome, response)
 
 
@@ -134,10 +139,14 @@ async def list_orders(
     cursor: Annotated[str | None, Query(max_length=64, description="From a Link rel=next")] = None,
 ) -> GetOrdersSchema:
     """The caller's orders, newest first; the next page is in the ``Link: rel="next"`` header."""
-    listing = await service.list(owner, cancelled=cancelled, limit=limit, cursor=cursor)
+    listing = await service.list(
+        owner, cancelled=cancelled, limit=limit, cursor=cursor, max_bytes=MAX_PAGE_BYTES
+    )
     if listing.next_cursor is not None:
-        next_url = request.url.include_query_params(cursor=listing.next_cursor)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        query = {"limit": str(limit), "cursor": listing.next_cursor}
+        if cancelled is not None:
+            query = {"cancelled": str(cancelled).lower(), **query}
+        response.headers["Link"] = f'<{url_to(request, "list_orders", query)}>; rel="next"'
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 

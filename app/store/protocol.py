@@ -38,12 +38,19 @@ class OrderStore(Protocol):
         """The owner's order, or None when missing or another owner's."""
 
     async def list(
-        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+        self,
+        owner: str,
+        *,
+        cancelled: bool | None,
+        limit: int,
+        before: UUID | None,
+        max_bytes: int | None = None,
     ) -> Page:
-        """Up to ``limit`` of the owner's orders older than ``before``, newest first.
+        """Up to ``limit`` of the owner's orders older than ``before``, newest first, together
+        at most ``max_bytes`` by ``app.store.paging.encoded_size`` (at least one, if any).
 
         ``cancelled`` keeps only cancelled (True) or only non-cancelled (False) orders.
-        A page is short only when no older matching order exists.
+        A page is short only when no older matching order exists or the next would not fit.
         """
 
     async def update(

@@ -17,6 +17,7 @@ import aiosqlite
 from app.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
 from app.store.codec import dump_items, load_items
+from app.store.paging import PageFiller
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -159,7 +160,13 @@ class SQLiteStore:
         return _row_to_order(rows[0]) if rows else None
 
     async def list(
-        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+        self,
+        owner: str,
+        *,
+        cancelled: bool | None,
+        limit: int,
+        before: UUID | None,
+        max_bytes: int | None = None,
     ) -> Page:
         sql = f"SELECT {COLUMNS} FROM orders WHERE owner = ?"
         params: list[object] = [owner]
@@ -170,7 +177,11 @@ class SQLiteStore:
         params.append(limit + 1)
         async with self._lock:
             rows = await self._rows(sql, params)
-        return Page(orders=[_row_to_order(r) for r in rows[:limit]], more=len(rows) > limit)
+        page = PageFiller(limit, max_bytes)
+        for row in rows:
+            if not page.take(_row_to_order(row)):
+                return Page(orders=page.orders, more=True)
+        return Page(orders=page.orders, more=False)
 
     async def update(
         self,

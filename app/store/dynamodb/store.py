@@ -51,6 +51,7 @@ from app.store.dynamodb.items import (
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
+from app.store.paging import PageFiller
 
 # The client makes exactly one attempt per call; app.store.dynamodb.retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
@@ -194,24 +195,32 @@ class DynamoDBStore:
         return None if item is None else to_order(item)
 
     async def list(
-        self, owner: str, *, cancelled: bool | None, limit: int, before: UUID | None
+        self,
+        owner: str,
+        *,
+        cancelled: bool | None,
+        limit: int,
+        before: UUID | None,
+        max_bytes: int | None = None,
     ) -> Page:
         retry = Retrier(self.config.retry, "list")
         condition = HashKey(PK, owner) & RangeKey(SK).begins_with(ORDER_PREFIX)
         filter_expression = _CANCELLED_FILTER[cancelled]
         # The start key is built from the caller's owner, so no cursor can leave the partition.
         start: dict[str, Any] | None = None if before is None else order_key(owner, before)
-        found: list[Order] = []
+        page = PageFiller(limit, max_bytes)
         examined = before
         for _ in range(self.max_queries):
-            wanted = limit + 1 - len(found)  # one extra tells whether more follow
-            page = await retry(partial(self._query, condition, filter_expression, start, wanted))
-            found += [to_order(item) for item in page.items]
-            if len(found) > limit or page.last_evaluated_key is None:
-                return Page(orders=found[:limit], more=len(found) > limit)
-            start = page.last_evaluated_key
+            wanted = page.wanted()  # the Limit: what may still fit, and one more
+            queried = await retry(partial(self._query, condition, filter_expression, start, wanted))
+            for item in queried.items:
+                if not page.take(to_order(item)):  # full: no more Queries for this page
+                    return Page(orders=page.orders, more=True)
+            if queried.last_evaluated_key is None:
+                return Page(orders=page.orders, more=False)
+            start = queried.last_evaluated_key
             examined = order_id_from_sort_key(start[SK])
-        return Page(orders=found, more=True, resume_after=examined)
+        return Page(orders=page.orders, more=True, resume_after=examined)
 
     async def update(
         self,
