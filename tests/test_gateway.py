@@ -336,5 +336,5 @@ def test_a_wrong_method_on_a_public_path_is_the_apps_405(start_gateway: StartGat
         response = client.post("/health")
     assert response.status_code == 405
     assert response.json() == {"detail": "Method Not Allowed"}
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert [e["routeKey"] for e in gateway.events] == ["ANY /health"]
