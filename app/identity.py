@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from fastapi import Request
 
-from app.auth.errors import InvalidToken
+from app.auth.errors import InsufficientScope, InvalidToken
 
 if TYPE_CHECKING:
     from app.auth.verifier import JWTVerifier
@@ -22,10 +22,13 @@ logger = logging.getLogger("app.identity")
 class NotAuthenticated(Exception):
     """No acceptable credentials: 401 with a ``WWW-Authenticate`` challenge (RFC 6750)."""
 
-    def __init__(self, challenge: str, detail: str = "Not authenticated") -> None:
+    def __init__(
+        self, challenge: str, detail: str = "Not authenticated", status: int = 401
+    ) -> None:
         super().__init__(detail)
         self.challenge = challenge
         self.detail = detail
+        self.status = status  # 403: authenticated, but the token lacks the required scope
 
 
 class IdentityProvider(Protocol):
@@ -75,6 +78,11 @@ class JwtIdentity:
             raise NotAuthenticated('Bearer error="invalid_request"', "Malformed Authorization")
         try:
             verified = await self.verifier.verify(token.strip())
+        except InsufficientScope:
+            challenge = (
+                f'Bearer error="insufficient_scope" scope="{" ".join(self.verifier.scopes)}"'
+            )
+            raise NotAuthenticated(challenge, "Insufficient scope", status=403) from None
         except InvalidToken as exc:
             logger.info("rejected bearer token: %s", exc)
             raise NotAuthenticated('Bearer error="invalid_token"', "Invalid bearer token") from None

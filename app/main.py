@@ -9,6 +9,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
+from app import cors
 from app.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.errors import register_error_handlers
@@ -40,7 +41,10 @@ def build_identity(settings: Settings) -> IdentityProvider:
         assert settings.jwt_issuer is not None  # noqa: S101 - Settings validated it
         keys = jwks_cache_for(settings.jwt_issuer, settings.jwt_jwks_url)
         verifier = JWTVerifier(
-            issuer=settings.jwt_issuer, audiences=settings.audiences(), keys=keys
+            issuer=settings.jwt_issuer,
+            audiences=settings.audiences(),
+            keys=keys,
+            scopes=settings.scopes(),
         )
         return JwtIdentity(verifier)
     if settings.identity_mode == "gateway":
@@ -87,6 +91,10 @@ def create_app(
     app.state.service = OrdersService(store)
     app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # outermost, so that 401s and 413s reach the page too
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
     register_error_handlers(app)
     if isinstance(identity, DemandsCredentials):
         require_authentication(app, identity.openapi_scheme)

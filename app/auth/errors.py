@@ -7,5 +7,9 @@ class InvalidToken(Exception):
     """The token is not acceptable. The message is for logs, never for the client."""
 
 
+class InsufficientScope(InvalidToken):
+    """A valid token without any of the required scopes (an ID token, say): 403, not 401."""
+
+
 class JWKSUnavailable(Exception):
     """The issuer's keys could not be fetched (network, status or format)."""

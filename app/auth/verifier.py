@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from app.auth.errors import InvalidToken
+from app.auth.errors import InsufficientScope, InvalidToken
 from app.auth.jwks import JWKSCache
 
 # Asymmetric algorithms only: "none" and the HMAC family can never be accepted, so a public
@@ -39,6 +39,7 @@ class JWTVerifier:
         audiences: frozenset[str],
         keys: JWKSCache,
         leeway: float = DEFAULT_LEEWAY_SECONDS,
+        scopes: frozenset[str] = frozenset(),
     ) -> None:
         if not audiences:
             raise ValueError("at least one audience is required")
@@ -46,6 +47,7 @@ class JWTVerifier:
         self.audiences = audiences
         self.keys = keys
         self.leeway = leeway
+        self.scopes = scopes
 
     async def verify(self, token: str) -> VerifiedToken:
         try:
@@ -74,6 +76,7 @@ class JWTVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         self._check_audience(claims)
+        check_scope(claims, self.scopes)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("sub must be a non-empty string")
@@ -90,3 +93,19 @@ class JWTVerifier:
             presented = {client_id} if isinstance(client_id, str) else set()
         if not presented & self.audiences:
             raise InvalidToken("audience does not match")
+
+
+def check_scope(claims: Mapping[str, Any], required: frozenset[str]) -> None:
+    """API Gateway's rule for a route with authorization scopes: the token's ``scope`` (space-
+    delimited) or ``scp`` claim must hold at least one of them. No scopes required: any token."""
+    if not required:
+        return
+    granted: set[str] = set()
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            granted |= set(value.split())
+        elif isinstance(value, list):
+            granted |= {v for v in value if isinstance(v, str)}
+    if not granted & required:
+        raise InsufficientScope("the token has none of the required scopes")
