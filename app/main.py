@@ -85,6 +85,7 @@ def create_app(
         description="Async orders service for uvicorn and AWS Lambda.",
         lifespan=lifespan,
         docs_url=None,  # app/routes/docs.py serves /docs with a mount-independent URL
+        redoc_url=None,  # one documentation page, the same through API Gateway and offline
     )
     app.state.settings = settings
     app.state.store = store

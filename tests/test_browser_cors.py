@@ -1,4 +1,5 @@
-"""A real browser on another origin uses the API through the local gateway's CORS configuration.
+"""A real browser on another origin uses the API through the local gateway's CORS configuration,
+and renders /docs with no internet.
 
 Headless Chromium (Debian's ``chromium``, driven by Playwright) loads ``tests/browser/
 orders_page.html`` from a second localhost origin; the page runs every operation with a bearer
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
@@ -25,6 +27,7 @@ from starlette.routing import Route
 
 from app.aws_lambda.factory import build_handler
 from app.config import Settings
+from app.main import create_app
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.cors import CorsConfiguration
@@ -150,3 +153,38 @@ def test_a_page_on_another_origin_reads_nothing(
     assert seen["outcome"] == "failed"
     assert seen["error"].startswith("TypeError"), seen  # the browser's "Failed to fetch"
     assert seen["steps"] == []
+
+
+def _offline_title(browser: Any, url: str) -> str:
+    """The API title Swagger UI renders at ``url`` with every request off localhost refused."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        refused: list[str] = []
+
+        def offline(route: Any) -> None:
+            if route.request.url.startswith("http://127.0.0.1:"):
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", offline)
+        page.goto(url)
+        title = page.locator(".swagger-ui .info .title")
+        title.wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert refused == []  # it never tried to leave the machine
+        return str(title.inner_text())
+    finally:
+        context.close()
+
+
+def test_docs_render_offline_locally_and_through_the_gateway(
+    browser: Any, origins: tuple[str, str, str], tmp_path: Path
+) -> None:
+    gateway, _, _ = origins
+    settings = Settings(store_url=f"sqlite:///{tmp_path / 'local.db'}", greet_delay=0)
+    with serving(create_app(settings)) as local:
+        for base in (local, gateway):
+            assert _offline_title(browser, f"{base}/docs").startswith("CoffeeMesh Orders API")
+            assert httpx.get(f"{base}/redoc").status_code == 404
