@@ -63,9 +63,12 @@ def _install_chromium() -> str | None:
     return None if shutil.which(CHROMIUM) else f"apt-get installed no {CHROMIUM}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session (Playwright gives it a fresh temporary profile)."""
+    """One headless Chromium for the run (Playwright gives it a fresh temporary profile).
+
+    Module-scoped, so that it stops before a later module's anyio runner holds the thread's
+    event loop (Playwright's sync API runs a loop of its own)."""
     playwright_api = pytest.importorskip("playwright.sync_api")
     problem = _install_chromium()
     if problem:
