@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from fastapi import Request
 
-from app.auth.errors import InsufficientScope, InvalidToken
+from app.auth.errors import InvalidToken
 
 if TYPE_CHECKING:
     from app.auth.verifier import JWTVerifier
@@ -78,13 +78,12 @@ class JwtIdentity:
             raise NotAuthenticated('Bearer error="invalid_request"', "Malformed Authorization")
         try:
             verified = await self.verifier.verify(token.strip())
-        except InsufficientScope:
-            challenge = (
-                f'Bearer error="insufficient_scope" scope="{" ".join(self.verifier.scopes)}"'
-            )
-            raise NotAuthenticated(challenge, "Insufficient scope", status=403) from None
         except InvalidToken as exc:
             logger.info("rejected bearer token: %s", exc)
+            if exc.error == "insufficient_scope":  # a valid token, but not for this API: 403
+                scope = " ".join(sorted(self.verifier.scopes))
+                challenge = f'Bearer error="insufficient_scope" scope="{scope}"'
+                raise NotAuthenticated(challenge, "Insufficient scope", status=403) from None
             raise NotAuthenticated('Bearer error="invalid_token"', "Invalid bearer token") from None
         return verified.subject
 

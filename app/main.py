@@ -92,11 +92,11 @@ def create_app(
     app.state.service = OrdersService(store)
     app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    if settings.cors_origins:  # outermost, so that 401s and 413s reach the page too
-        from starlette.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
     register_error_handlers(app)
     if isinstance(identity, DemandsCredentials):
         require_authentication(app, identity.openapi_scheme)
+    if settings.cors_origins:  # added last: outermost, so that 401s and 413s reach the page too
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
     return app
