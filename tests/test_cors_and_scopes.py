@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -102,7 +103,7 @@ async def test_without_cors_origins_there_are_no_cors_headers(tmp_path: Path) ->
     ],
 )
 async def test_a_token_without_a_required_scope_is_403(
-    http: httpx.AsyncClient, issuer: LocalIssuer, claims: dict[str, object]
+    http: httpx.AsyncClient, issuer: LocalIssuer, claims: dict[str, Any]
 ) -> None:
     response = await http.get("/orders", headers=bearer(issuer.token(sub="alice", **claims)))
     assert response.status_code == 403
@@ -111,7 +112,7 @@ async def test_a_token_without_a_required_scope_is_403(
 
 @pytest.mark.parametrize("claims", [{"scope": SCOPE}, {"scp": [SCOPE]}, {"scp": "x other/scope"}])
 async def test_one_required_scope_is_enough(
-    http: httpx.AsyncClient, issuer: LocalIssuer, claims: dict[str, object]
+    http: httpx.AsyncClient, issuer: LocalIssuer, claims: dict[str, Any]
 ) -> None:
     response = await http.get("/orders", headers=bearer(issuer.token(sub="alice", **claims)))
     assert response.status_code == 200
