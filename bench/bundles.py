@@ -1,32 +1,54 @@
-"""Lambda assets for the benchmarks, built once per input hash under ``var/bench/build/``."""
+"""Lambda assets for the benchmarks, built once per input hash under ``var/bench/build/``.
+
+The project's asset comes from infra/asset.py; each baseline is built the same way (locked
+wheels of its dependency group in pyproject.toml, pruned, unchecked-hash bytecode by the target's
+CPython), with its handler modules from bench/baselines/ at the top, so a cold start compares
+frameworks, not packaging.
+"""
 
 from __future__ import annotations
 
-import os
+import hashlib
 import shutil
-import subprocess
-from importlib.metadata import version
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from infra.asset import LAMBDA_ARM64, Target, asset_hash, build_bundle, host_target
+from infra import asset
+from infra.asset import (
+    LAMBDA_ARM64,
+    Target,
+    asset_hash,
+    build_bundle,
+    compile_dependencies,
+    compile_sources,
+    host_target,
+    install_locked,
+)
 from infra.interpreter import find_python
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "var" / "bench" / "build"
-BASELINE_PACKAGES = ("fastapi", "mangum", "boto3")
-UV = os.environ.get("UV") or shutil.which("uv") or "uv"
+BASELINES = ROOT / "bench" / "baselines"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A dependency group of pyproject.toml and the bench/baselines/ modules served from it."""
+
+    group: str
+    modules: tuple[str, ...]
+
+
+# hello_starlette needs only starlette + mangum: the same locked versions, from the FastAPI group.
+FASTAPI = Baseline("baseline-fastapi", ("orders_boto3", "hello_mangum", "hello_starlette"))
+POWERTOOLS = Baseline("baseline-powertools", ("orders_powertools",))
 
 
 def project_bundle(target: Target) -> Path:
     """The project's asset for ``target`` (infra/asset.py), reused while its inputs hold."""
     out = BUILD / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
-    if not (out / "app" / "aws_lambda" / "handler.py").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        partial = out.with_name(out.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        build_bundle(partial, target)
-        partial.rename(out)
-    return out
+    return _built(out, lambda partial: build_bundle(partial, target))
 
 
 def host_bundle() -> Path:
@@ -37,24 +59,38 @@ def arm64_bundle() -> Path:
     return project_bundle(LAMBDA_ARM64)
 
 
-def baseline_bundle() -> Path:
-    """FastAPI + Mangum + boto3 installed the usual way: ``pip install --target``, sources only.
+def baseline_bundle(baseline: Baseline, target: Target | None = None) -> Path:
+    """``baseline``'s asset for ``target`` (default: this machine), built as the project's is."""
+    target = target or host_target()
+    digest = hashlib.sha256()
+    for part in (target.platform, target.python_version, baseline.group, *baseline.modules):
+        digest.update(part.encode() + b"\0")
+    inputs = [Path(asset.__file__), ROOT / "uv.lock", ROOT / "pyproject.toml"]
+    inputs += [BASELINES / f"{module}.py" for module in baseline.modules]
+    for path in inputs:
+        digest.update(path.read_bytes() + b"\0")
+    name = f"{baseline.group}-{target.platform}-{target.python_version}-{digest.hexdigest()[:16]}"
 
-    The same versions of fastapi and mangum as the project's lock (boto3 as moto's), for the
-    host platform and Python 3.13; no bytecode is compiled ahead of time.
-    """
-    pins = [f"{name}=={version(name)}" for name in BASELINE_PACKAGES]
-    target = host_target()
-    out = BUILD / ("baseline-" + "-".join(p.replace("==", "") for p in pins))
-    if not (out / "orders_boto3.py").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        subprocess.run(  # noqa: S603 - uv from PATH, as infra/asset.py
-            [UV, "pip", "install", "--quiet", "--no-config", "--target", str(out),
-             "--python-platform", target.platform, "--python-version", target.python_version,
-             "--only-binary", ":all:", "--link-mode", "copy", *pins],
-            check=True,
-        )  # fmt: skip
-        shutil.copyfile(ROOT / "bench" / "baselines" / "orders_boto3.py", out / "orders_boto3.py")
+    def build(out: Path) -> None:
+        python = find_python(target.python_version)
+        out.mkdir(parents=True)
+        install_locked(out, target, "--only-group", baseline.group, project_root=ROOT)
+        compile_dependencies(out, python)
+        for module in baseline.modules:
+            source = out / f"{module}.py"
+            shutil.copyfile(BASELINES / source.name, source)
+            compile_sources(python, source, root=out)
+
+    return _built(BUILD / name, build)
+
+
+def _built(out: Path, build: Callable[[Path], object]) -> Path:
+    """``out``, built by ``build`` into a sibling directory first unless it already exists."""
+    if not out.exists():
+        partial = out.with_name(out.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        build(partial)
+        partial.rename(out)
     return out
 
 

@@ -2,27 +2,35 @@
 
 Each run is a new ``python3.13 -I -S -B`` (no site, no bytecode written: Lambda's /var/task is
 read-only) with only the bundle on ``sys.path``, timed from spawn to the response line on stdout.
-Variants, interleaved run by run: the project's asset (hash-based .pyc as shipped), the
-FastAPI + Mangum + boto3 baseline installed the usual way, and the bare interpreter
-(``-c pass``, timed to exit). Orders live in moto's DynamoDB server in this process.
+Every bundle is built alike (bench/bundles.py: locked wheels, unchecked-hash bytecode by the same
+CPython). Variants, interleaved run by run in a rotating order: the project's asset, Powertools'
+event handler + boto3 and FastAPI + Mangum + boto3 (the same ``GET /orders/{id}``: one GetItem
+against moto's DynamoDB server in this process), the FastAPI + Mangum and Starlette + Mangum
+hello worlds (``GET /hi``), and the bare interpreter (``-c pass``, timed to exit).
+
+``python -m bench.coldstart --runs N`` runs this section alone.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
 import os
+import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bundles import baseline_bundle, host_bundle, python313
-from bench.events import create_event, get_event
+from bench.bundles import FASTAPI, POWERTOOLS, baseline_bundle, host_bundle, python313
+from bench.events import create_event, get_event, hi_event
+from bench.report import text_table
 from bench.stats import Figure
 from devtools.ports import free_port
 
@@ -49,7 +57,9 @@ def moto_table() -> Iterator[str]:
     try:
         env = child_env(endpoint)
         with _environ({name: value for name, value in env.items() if name.startswith("AWS_")}):
-            asyncio.run(create_table(DynamoDBConfig.from_url(env["STORE_URL"])))
+            # moto builds its DynamoDB backend on the first request: seconds on a loaded machine.
+            patient = env["STORE_URL"] + "&read_timeout=20&retry_budget=25"
+            asyncio.run(create_table(DynamoDBConfig.from_url(patient)))
         yield endpoint
     finally:
         server.stop()
@@ -121,38 +131,72 @@ def bare_python(python: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    bundle: Path
+    module: str
+    order: bool  # serves GET /orders/{id} (else GET /hi)
+    note: str = ""
+
+
+def variants() -> list[Variant]:
+    ours, fastapi, powertools = host_bundle(), baseline_bundle(FASTAPI), baseline_bundle(POWERTOOLS)
+    hello = "GET /hi, no AWS SDK"
+    return [
+        Variant("orders", ours, "app.aws_lambda.handler", order=True),
+        Variant("powertools+boto3", powertools, "orders_powertools", order=True),
+        Variant("fastapi+mangum+boto3", fastapi, "orders_boto3", order=True),
+        Variant("hello fastapi+mangum", fastapi, "hello_mangum", order=False, note=hello),
+        Variant("hello starlette+mangum", fastapi, "hello_starlette", order=False, note=hello),
+    ]
+
+
 def run(runs: int = 15) -> list[Figure]:
     """``runs`` interleaved cold starts of each variant against moto's server."""
     python = python313()
-    ours, baseline = host_bundle(), baseline_bundle()
+    chosen = variants()
     with moto_table() as endpoint:
         env = child_env(endpoint)
-        _, created = cold_call(python, ours, "app.aws_lambda.handler", create_event(OWNER), env)
+        _, created = cold_call(python, chosen[0].bundle, chosen[0].module, create_event(OWNER), env)
         assert created["status"] == 201, created
         order_id = json.loads(created["body"])["id"]
-        event = get_event(OWNER, order_id)
-        figures = {
-            "orders": Figure(SECTION, "orders", "ms", baseline="fastapi+mangum+boto3"),
-            "fastapi+mangum+boto3": Figure(SECTION, "fastapi+mangum+boto3", "ms"),
-            "python -c pass": Figure(SECTION, "python -c pass", "ms", note="floor"),
-        }
-        imports: list[float] = []
-        for _ in range(runs):
-            ms, report = cold_call(python, ours, "app.aws_lambda.handler", event, env)
-            assert report["status"] == 200, report
-            assert json.loads(report["body"])["id"] == order_id
-            figures["orders"].samples.append(ms)
-            imports.append(report["import_ms"])
-            ms, report = cold_call(python, baseline, "orders_boto3", event, env)
-            assert report["status"] == 200, report
-            assert json.loads(report["body"])["id"] == order_id
-            figures["fastapi+mangum+boto3"].samples.append(ms)
-            figures["python -c pass"].samples.append(bare_python(python))
-        imports.sort()
-        figures["orders"].note = f"import + init {imports[len(imports) // 2]:.0f} ms (median)"
-    return list(figures.values())
+        events = {True: get_event(OWNER, order_id), False: hi_event()}
+        figures = {v.name: Figure(SECTION, v.name, "ms", note=v.note) for v in chosen}
+        figures["orders"].baseline = "powertools+boto3"
+        floor = Figure(SECTION, "python -c pass", "ms", note="floor")
+        imports: dict[str, list[float]] = {v.name: [] for v in chosen}
+        for turn in range(runs):
+            shift = turn % len(chosen)  # no variant always runs first or after the same one
+            for variant in chosen[shift:] + chosen[:shift]:
+                ms, report = cold_call(
+                    python, variant.bundle, variant.module, events[variant.order], env
+                )
+                assert report["status"] == 200, (variant.name, report)
+                if variant.order:
+                    assert json.loads(report["body"])["id"] == order_id, (variant.name, report)
+                figures[variant.name].samples.append(ms)
+                imports[variant.name].append(report["import_ms"])
+            floor.samples.append(bare_python(python))
+    for name, figure in figures.items():
+        init = f"import + init {statistics.median(imports[name]):,.0f} ms (median)"
+        figure.note = "; ".join(filter(None, [figure.note, init]))
+    ours, naive = figures["orders"], figures["fastapi+mangum+boto3"]
+    ours.note = f"{ours.median / naive.median:.2f} × fastapi+mangum+boto3; {ours.note}"
+    return [*figures.values(), floor]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Cold start alone (the table of make bench).")
+    parser.add_argument("--runs", type=int, default=15, help="interleaved runs per variant")
+    args = parser.parse_args()
+    figures = run(runs=args.runs)
+    print(text_table(figures))
+    by_name = {f.name: f.samples for f in figures}
+    for other in ("powertools+boto3", "fastapi+mangum+boto3"):
+        paired = [a / b for a, b in zip(by_name["orders"], by_name[other], strict=True)]
+        print(f"orders / {other}: median of per-run ratios {statistics.median(paired):.2f}")
 
 
 if __name__ == "__main__":
-    for figure in run(runs=5):
-        print(f"{figure.name:24s} {figure.median:8.1f} {figure.unit} {figure.samples}")
+    main()

@@ -49,6 +49,7 @@ class Target:
     limit: float
     op: str  # "<=" or ">="
     ratio: bool = True
+    against: str | None = None  # a Figure.key to divide by instead of the figure's baseline
 
 
 def ratio(figures: dict[str, Figure], figure: Figure) -> float | None:
@@ -63,7 +64,13 @@ def check(figures: dict[str, Figure], target: Target) -> tuple[float | None, boo
     figure = figures.get(target.figure)
     if figure is None:
         return None, False
-    value = ratio(figures, figure) if target.ratio else figure.median
+    if not target.ratio:
+        value: float | None = figure.median
+    elif target.against is not None:
+        base = figures.get(target.against)
+        value = None if base is None else figure.median / base.median
+    else:
+        value = ratio(figures, figure)
     if value is None:
         return None, False
     return value, value <= target.limit if target.op == "<=" else value >= target.limit

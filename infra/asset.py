@@ -107,29 +107,54 @@ def build_bundle(
         raise ValueError(f"bundle output directory is not empty: {out_dir}")
     out_dir.mkdir(parents=True, exist_ok=True)
     python = python or find_python(target.python_version)
-    with tempfile.TemporaryDirectory(prefix="orders-bundle-") as tmp:
-        requirements = Path(tmp) / "requirements.txt"
-        _uv(project_root, "export", "--frozen", "--no-default-groups", "--no-emit-project",
-            "--extra", "aws", "--format", "requirements.txt", "--no-header",
-            "--output-file", str(requirements))  # fmt: skip
-        _uv(project_root, "pip", "install", "--no-config", "--target", str(out_dir),
-            "--python-platform", target.platform, "--python-version", target.python_version,
-            "--only-binary", ":all:", "--no-deps", "--require-hashes", "--link-mode", "copy",
-            "--requirements", str(requirements))  # fmt: skip
-    _prune(out_dir)
-    # Dependencies: legacy-layout .pyc beside (instead of) the sources, loaded without a stat of
-    # any .py. Lambda zips reset file dates, so only hash-based .pyc are ever used.
-    _compileall(python, out_dir, strip=out_dir, legacy=True)
-    for source in out_dir.rglob("*.py"):
-        source.unlink()
+    install_locked(out_dir, target, "--extra", "aws", project_root=project_root)
+    compile_dependencies(out_dir, python)
     app_dir = out_dir / APP_PACKAGE
     for path in _app_sources(project_root):
         dest = out_dir / path.relative_to(project_root)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
-    # The app keeps its sources (tracebacks show our lines) with __pycache__ unchecked-hash .pyc.
-    _compileall(python, app_dir, strip=out_dir)
+    compile_sources(python, app_dir, root=out_dir)
     return out_dir
+
+
+def install_locked(
+    out_dir: Path, target: Target, *selection: str, project_root: Path = PROJECT_ROOT
+) -> None:
+    """Install into ``out_dir`` the wheels for ``target`` of what ``selection`` picks from uv.lock.
+
+    ``selection``: ``uv export`` options (``--extra aws``, ``--only-group NAME``); no default
+    groups, no project, exact versions and hashes.
+    """
+    with tempfile.TemporaryDirectory(prefix="orders-bundle-") as tmp:
+        requirements = Path(tmp) / "requirements.txt"
+        _uv(project_root, "export", "--frozen", "--no-default-groups", "--no-emit-project",
+            *selection, "--format", "requirements.txt", "--no-header",
+            "--output-file", str(requirements))  # fmt: skip
+        _uv(project_root, "pip", "install", "--no-config", "--target", str(out_dir),
+            "--python-platform", target.platform, "--python-version", target.python_version,
+            "--only-binary", ":all:", "--no-deps", "--require-hashes", "--link-mode", "copy",
+            "--requirements", str(requirements))  # fmt: skip
+
+
+def compile_dependencies(out_dir: Path, python: str) -> None:
+    """Prune ``out_dir`` and leave only unchecked-hash bytecode of its modules, no sources.
+
+    Legacy-layout .pyc beside (instead of) the sources, loaded without a stat of any .py. Lambda
+    zips reset file dates, so only hash-based .pyc are ever used.
+    """
+    _prune(out_dir)
+    _compileall(python, out_dir, strip=out_dir, legacy=True)
+    for source in out_dir.rglob("*.py"):
+        source.unlink()
+
+
+def compile_sources(python: str, path: Path, *, root: Path) -> None:
+    """Unchecked-hash ``__pycache__`` bytecode for the sources at ``path``, which stay.
+
+    Tracebacks show the lines; ``root`` is the bundle's top (``/var/task`` in the bytecode).
+    """
+    _compileall(python, path, strip=root)
 
 
 def _app_sources(project_root: Path) -> list[Path]:

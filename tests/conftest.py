@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -60,7 +61,9 @@ async def fresh_dynamodb_table(endpoint: str) -> str:
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
 
-    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
+    # moto is a Python server sharing the test machine's cores: give it time to answer (the
+    # store's own timeouts are tested against endpoints that do not answer, test_dynamodb_faults).
+    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}&read_timeout=10"
     assert await create_table(DynamoDBConfig.from_url(url))
     return url
 
@@ -88,10 +91,17 @@ def settings(store_url: str) -> Settings:
     return Settings(store_url=store_url, greet_delay=0)
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app for ``settings`` (test users named in a header), started and later shut down."""
     application = create_app(settings, identity=HeaderIdentity())
     async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async with serving(settings) as application:
         yield application
 
 
@@ -162,7 +172,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def connect(
-    transport: str, settings: Settings, request: pytest.FixtureRequest
+    transport: str, settings: Settings
 ) -> AsyncIterator[Callable[[], httpx.AsyncBaseTransport]]:
     """New httpx transports to the app under test, of the kind ``transport`` names.
 
@@ -170,8 +180,10 @@ async def connect(
     and runs on its own thread, as one execution environment runs it; no ASGI app is built.
     """
     if transport == "asgi":
-        app: FastAPI = request.getfixturevalue("app")
-        yield lambda: httpx.ASGITransport(app=app)
+        # Built here, not via getfixturevalue("app"): anyio refuses to run an async fixture
+        # from inside another one.
+        async with serving(settings) as app:
+            yield lambda: httpx.ASGITransport(app=app)
         return
     invoker = LambdaInvoker()
     gateway = settings.model_copy(update={"identity_mode": "gateway"})

@@ -1,7 +1,8 @@
 """Baseline Lambda app: FastAPI + Mangum + boto3, one GetItem per ``GET /orders/{id}``.
 
-The simplest code a competent engineer would write for the job, installed the usual way
-(``pip install --target``, no precompiled bytecode). The caller is the gateway's JWT ``sub``.
+The simplest code a competent engineer would write for the job, built as the Lambda asset is
+(bench/bundles.py: locked wheels, unchecked-hash bytecode). The caller is the gateway's JWT
+``sub``.
 """
 
 from __future__ import annotations

@@ -73,9 +73,9 @@ def test_bad_values_are_refused_with_the_key_named(context: dict[str, Any], mess
 
 
 def test_every_knob_is_documented() -> None:
-    docs = (Path(__file__).resolve().parents[2] / "docs" / "aws.md").read_text(encoding="utf-8")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "aws.md").read_text(encoding="utf-8")
     for knob in KNOBS:
-        assert f"| `{knob.key}` |" in docs, knob.key
+        assert f"| `{knob.key}` |" in page, knob.key
 
 
 def test_retention_days_are_cloudwatch_values() -> None:
