@@ -76,8 +76,9 @@ class OrdersHttpApi(Construct):
                 Validations.of(created).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-APIG4",
-                        reason=f"{route.route_key} is public by design (app/gateway_routes.py); "
-                        "every other route has the JWT authorizer.",
+                        reason=f"{route.route_key} is public by design (app/gateway_routes.py: "
+                        "a public path, or a protected path's CORS preflight, which carries no "
+                        "token); every other route has the JWT authorizer.",
                     )
                 )
         self.access_logs = log_group(self, "AccessLogs", config)

@@ -47,6 +47,13 @@ def test_environment_uses_the_apps_setting_names(dev: Synthesized) -> None:
     assert variables[env_name("log_level")] == "INFO"
 
 
+def test_the_function_knows_the_cors_origins_too(stage: Synthesized) -> None:
+    _, function = stage.only("AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+    origins = stage.context.get("cors-origins")
+    assert variables.get(env_name("cors_origins")) == (",".join(origins) if origins else None)
+
+
 def test_timeout_is_above_the_greeting_delay(stage: Synthesized) -> None:
     _, function = stage.only("AWS::Lambda::Function")
     properties = function["Properties"]
