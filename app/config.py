@@ -53,6 +53,17 @@ class Settings(BaseSettings):
         description="identity_mode=jwt: the issuer's JWKS URL (default: OpenID discovery); "
         "file:<path> for the local development issuer.",
     )
+    jwt_scopes: str | None = Field(
+        default=None,
+        description="identity_mode=jwt and the local gateway: scopes (comma-separated) of which "
+        "a token's scope claim must hold one, as the stack's authorizer requires (an ID token "
+        "has none); unset: no scope required.",
+    )
+    cors_origins: str | None = Field(
+        default=None,
+        description="Origins (comma-separated) whose pages may call the API (policy: app/cors.py); "
+        "unset: no CORS. On Lambda, API Gateway's CORS configuration answers instead.",
+    )
     aws_lambda_function_name: str | None = Field(
         default=None, description="Set by AWS Lambda; dev identity is refused there."
     )
@@ -85,6 +96,12 @@ class Settings(BaseSettings):
 
     def audiences(self) -> frozenset[str]:
         return frozenset(a.strip() for a in (self.jwt_audience or "").split(",") if a.strip())
+
+    def scopes(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in (self.jwt_scopes or "").split(",") if s.strip())
+
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip() for o in (self.cors_origins or "").split(",") if o.strip())
 
 
 def env_name(field: str) -> str:

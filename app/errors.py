@@ -37,7 +37,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
 
 async def not_authenticated(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NotAuthenticated)  # noqa: S101
-    return _error(401, exc.detail, {"WWW-Authenticate": exc.challenge})
+    return _error(exc.status, exc.detail, {"WWW-Authenticate": exc.challenge})
 
 
 async def identity_unavailable(request: Request, exc: Exception) -> JSONResponse:

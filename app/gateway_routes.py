@@ -28,9 +28,16 @@ GATEWAY_ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("ANY", "/openapi.json", public=True),
     GatewayRoute("ANY", "/orders", public=False),
     GatewayRoute("ANY", "/orders/{proxy+}", public=False),
+    # A browser's CORS preflight carries no token: an ANY route with the authorizer would refuse
+    # it (401) before API Gateway's CORS configuration answers it, so OPTIONS is routed apart.
+    GatewayRoute("OPTIONS", "/orders", public=True),
+    GatewayRoute("OPTIONS", "/orders/{proxy+}", public=True),
 )
 
-PUBLIC_PATHS: frozenset[str] = frozenset(r.path for r in GATEWAY_ROUTES if r.public)
+# Paths whose every method is public (the OpenAPI document demands no credentials on them).
+PUBLIC_PATHS: frozenset[str] = frozenset(
+    r.path for r in GATEWAY_ROUTES if r.public and r.method == "ANY"
+)
 
 
 def match_route(method: str, path: str) -> tuple[GatewayRoute | None, dict[str, str] | None]:

@@ -23,10 +23,13 @@ logger = logging.getLogger("app.identity")
 class NotAuthenticated(Exception):
     """No acceptable credentials: 401 with a ``WWW-Authenticate`` challenge (RFC 6750)."""
 
-    def __init__(self, challenge: str, detail: str = "Not authenticated") -> None:
+    def __init__(
+        self, challenge: str, detail: str = "Not authenticated", status: int = 401
+    ) -> None:
         super().__init__(detail)
         self.challenge = challenge
         self.detail = detail
+        self.status = status  # 403: authenticated, but the token lacks the required scope
 
 
 class IdentityProvider(Protocol):
@@ -78,6 +81,10 @@ class JwtIdentity:
             verified = await self.verifier.verify(token.strip())
         except InvalidToken as exc:
             logger.info("rejected bearer token: %s", exc)
+            if exc.error == "insufficient_scope":  # a valid token, but not for this API: 403
+                scope = " ".join(sorted(self.verifier.scopes))
+                challenge = f'Bearer error="insufficient_scope" scope="{scope}"'
+                raise NotAuthenticated(challenge, "Insufficient scope", status=403) from None
             raise NotAuthenticated('Bearer error="invalid_token"', "Invalid bearer token") from None
         return verified.subject
 

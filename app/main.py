@@ -9,6 +9,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
+from app import cors
 from app.body_limit import BodyLimitMiddleware
 from app.config import Settings
 from app.errors import register_error_handlers
@@ -41,7 +42,10 @@ def build_identity(settings: Settings) -> IdentityProvider:
         assert settings.jwt_issuer is not None  # noqa: S101 - Settings validated it
         keys = jwks_cache_for(settings.jwt_issuer, settings.jwt_jwks_url)
         verifier = JWTVerifier(
-            issuer=settings.jwt_issuer, audiences=settings.audiences(), keys=keys
+            issuer=settings.jwt_issuer,
+            audiences=settings.audiences(),
+            keys=keys,
+            scopes=settings.scopes(),
         )
         return JwtIdentity(verifier)
     if settings.identity_mode == "gateway":
@@ -82,6 +86,7 @@ def create_app(
         description="Async orders service for uvicorn and AWS Lambda.",
         lifespan=lifespan,
         docs_url=None,  # app/routes/docs.py serves /docs with a mount-independent URL
+        redoc_url=None,  # one documentation page, the same through API Gateway and offline
     )
     app.state.settings = settings
     app.state.store = store
@@ -92,4 +97,8 @@ def create_app(
     register_error_handlers(app)
     if isinstance(identity, DemandsCredentials):
         require_authentication(app, identity.openapi_scheme)
+    if settings.cors_origins:  # added last: outermost, so that 401s and 413s reach the page too
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
     return app

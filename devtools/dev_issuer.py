@@ -24,6 +24,9 @@ from jwt.algorithms import RSAAlgorithm
 
 DEV_ISSUER = "urn:orders:dev-issuer"
 DEV_AUDIENCE = "orders-dev"
+# Access tokens carry a scope, ID tokens none: `make gateway` and jwt mode require this one, as
+# the stack's authorizer requires Cognito's (infra/auth.py).
+DEV_SCOPE = "orders/api"
 DEFAULT_FOLDER = Path("var/dev-issuer")
 DEFAULT_TTL_SECONDS = 15 * 60
 
@@ -53,11 +56,22 @@ def signing_key(folder: Path = DEFAULT_FOLDER) -> tuple[rsa.RSAPrivateKey, str]:
     return loaded, kid
 
 
-def mint(sub: str, *, ttl: int = DEFAULT_TTL_SECONDS, folder: Path = DEFAULT_FOLDER) -> str:
-    """A signed token for ``sub`` from the development issuer."""
+def mint(
+    sub: str,
+    *,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    folder: Path = DEFAULT_FOLDER,
+    scope: str | None = DEV_SCOPE,
+) -> str:
+    """A signed access token for ``sub`` from the development issuer (``scope=None``: a token
+    without one, as an ID token is)."""
     key, kid = signing_key(folder)
     now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": sub, "iat": now, "exp": now + ttl}
+    claims: dict[str, object] = {
+        "iss": DEV_ISSUER, "aud": DEV_AUDIENCE, "sub": sub, "iat": now, "exp": now + ttl
+    }  # fmt: skip
+    if scope is not None:
+        claims["scope"] = scope
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
@@ -67,6 +81,7 @@ def env(folder: Path = DEFAULT_FOLDER) -> dict[str, str]:
         "IDENTITY_MODE": "jwt",
         "JWT_ISSUER": DEV_ISSUER,
         "JWT_AUDIENCE": DEV_AUDIENCE,
+        "JWT_SCOPES": DEV_SCOPE,
         "JWT_JWKS_URL": f"file:{folder / 'jwks.json'}",
     }
 

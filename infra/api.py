@@ -13,6 +13,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from app import cors
 from app.gateway_routes import GATEWAY_ROUTES
 from infra.auth import JwtIssuer
 from infra.compute import log_group
@@ -35,9 +36,6 @@ ACCESS_LOG_FIELDS = {
     "authorizerError": "$context.authorizer.error",
     "user": "$context.authorizer.claims.sub",
 }
-CORS_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS")
-CORS_HEADERS = ("authorization", "content-type")
-CORS_EXPOSED = ("location", "link")
 
 
 class OrdersHttpApi(Construct):
@@ -71,13 +69,16 @@ class OrdersHttpApi(Construct):
                 methods=[apigwv2.HttpMethod[route.method]],
                 integration=integration,
                 authorizer=apigwv2.HttpNoneAuthorizer() if route.public else authorizer,
+                # An ID token carries no scope: only access tokens pass (what AWS recommends).
+                authorization_scopes=None if route.public else list(jwt.scopes) or None,
             )
             if route.public:
                 Validations.of(created).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-APIG4",
-                        reason=f"{route.route_key} is public by design (app/gateway_routes.py); "
-                        "every other route has the JWT authorizer.",
+                        reason=f"{route.route_key} is public by design (app/gateway_routes.py: "
+                        "a public path, or a protected path's CORS preflight, which carries no "
+                        "token); every other route has the JWT authorizer.",
                     )
                 )
         self.access_logs = log_group(self, "AccessLogs", config)
@@ -110,12 +111,13 @@ class _JsonAccessLogs:
 
 
 def _cors(config: StageConfig) -> apigwv2.CorsPreflightOptions | None:
+    """API Gateway answers preflights itself and adds these headers (policy: ``app.cors``)."""
     if not config.cors_origins:
         return None
     return apigwv2.CorsPreflightOptions(
         allow_origins=list(config.cors_origins),
-        allow_methods=[apigwv2.CorsHttpMethod[m] for m in CORS_METHODS],
-        allow_headers=list(CORS_HEADERS),
-        expose_headers=list(CORS_EXPOSED),
-        max_age=Duration.hours(1),
+        allow_methods=[apigwv2.CorsHttpMethod[m] for m in cors.ALLOW_METHODS],
+        allow_headers=list(cors.ALLOW_HEADERS),
+        expose_headers=list(cors.EXPOSE_HEADERS),
+        max_age=Duration.seconds(cors.MAX_AGE_SECONDS),
     )

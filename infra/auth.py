@@ -10,13 +10,19 @@ from constructs import Construct
 
 from infra.config import StageConfig
 
+# The scope of every access token Cognito issues through its user pool API (initiate-auth, SRP);
+# an ID token has no scope claim, so requiring it admits access tokens only.
+COGNITO_USER_SCOPE = "aws.cognito.signin.user.admin"
+
 
 @dataclass(frozen=True, slots=True)
 class JwtIssuer:
-    """What the API's JWT authorizer checks: the token's issuer and its audience."""
+    """What the API's JWT authorizer checks: the token's issuer, its audience, and the scopes
+    of which a protected route needs one (none: any token of the audience)."""
 
     issuer: str
     audience: tuple[str, ...]
+    scopes: tuple[str, ...] = ()
     user_pool: cognito.UserPool | None = None
     client: cognito.UserPoolClient | None = None
 
@@ -24,7 +30,7 @@ class JwtIssuer:
 def jwt_issuer(scope: Construct, config: StageConfig) -> JwtIssuer:
     """The configured OIDC provider, else a new Cognito user pool with a CLI-friendly client."""
     if config.oidc_issuer:
-        return JwtIssuer(config.oidc_issuer, config.oidc_audience)
+        return JwtIssuer(config.oidc_issuer, config.oidc_audience, config.oidc_scopes)
     pool = cognito.UserPool(
         scope,
         "Users",
@@ -47,11 +53,13 @@ def jwt_issuer(scope: Construct, config: StageConfig) -> JwtIssuer:
         removal_policy=RemovalPolicy.RETAIN if config.is_prod else RemovalPolicy.DESTROY,
     )
     # A public client (no secret): USER_PASSWORD_AUTH lets `aws cognito-idp initiate-auth` get
-    # tokens from a terminal; SRP is there for SDK and browser clients.
+    # tokens from a terminal; SRP is there for SDK and browser clients. No OAuth flows, callback
+    # URLs or OAuth scopes: the pool has no domain, so nothing could use them.
     client = pool.add_client(
         "CliClient",
         user_pool_client_name=f"orders-api-{config.stage}-cli",
         auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+        disable_o_auth=True,
         generate_secret=False,
         prevent_user_existence_errors=True,
         enable_token_revocation=True,
@@ -73,4 +81,6 @@ def jwt_issuer(scope: Construct, config: StageConfig) -> JwtIssuer:
     )
     region = Stack.of(scope).region
     issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool.user_pool_id}"
-    return JwtIssuer(issuer, (client.user_pool_client_id,), pool, client)
+    return JwtIssuer(
+        issuer, (client.user_pool_client_id,), (COGNITO_USER_SCOPE,), user_pool=pool, client=client
+    )

@@ -88,6 +88,12 @@ class OrdersFunction(Construct):
                 env_name("identity_mode"): "gateway",
                 env_name("greet_delay"): f"{config.greet_delay:g}",
                 env_name("log_level"): config.log_level,
+                # The same policy from the app, should API Gateway hand it a preflight.
+                **(
+                    {env_name("cors_origins"): ",".join(config.cors_origins)}
+                    if config.cors_origins
+                    else {}
+                ),
             },
         )
         # current_version publishes a new version (snapshotted by SnapStart) on every change.

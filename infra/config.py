@@ -49,6 +49,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("log-retention-days", 30, 365, "retention of function and access logs"),
     Knob("oidc-issuer", "", "", "existing OIDC issuer URL: use it instead of a Cognito pool"),
     Knob("oidc-audience", "", "", "audiences (comma-separated) the JWT must carry with it"),
+    Knob("oidc-scopes", "", "", "with oidc-issuer: scopes (comma-separated), one required"),
     Knob("self-sign-up", False, False, "let anyone sign up to the Cognito pool"),
 )
 
@@ -68,6 +69,7 @@ class StageConfig:
     oidc_issuer: str | None
     oidc_audience: tuple[str, ...]
     self_sign_up: bool
+    oidc_scopes: tuple[str, ...] = ()
 
     @property
     def is_prod(self) -> bool:
@@ -115,6 +117,7 @@ class StageConfig:
             oidc_issuer=issuer or None,
             oidc_audience=audience,
             self_sign_up=value("self-sign-up", _flag),
+            oidc_scopes=value("oidc-scopes", _items),
         )
 
 

@@ -40,11 +40,13 @@ def serving(app: ASGIApp) -> Iterator[str]:
         sock.close()
 
 
-def dev_authorizer(folder: Path) -> Authorizer:
-    """An authorizer trusting a development issuer whose keys live in ``folder``."""
+def dev_authorizer(folder: Path, scopes: frozenset[str] = frozenset()) -> Authorizer:
+    """An authorizer trusting a development issuer whose keys live in ``folder`` (and requiring
+    one of ``scopes``, if any, as the stack's protected routes do)."""
     dev_issuer.signing_key(folder)
     return Authorizer(
         issuer=dev_issuer.DEV_ISSUER,
         audiences=frozenset({dev_issuer.DEV_AUDIENCE}),
         jwks_url=f"file:{folder / 'jwks.json'}",
+        scopes=scopes,
     )

@@ -12,10 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
+from app import cors as app_cors
 from app.aws_lambda.factory import build_handler
 from app.config import Settings
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
+from devtools.gateway.cors import CorsConfiguration
 from devtools.gateway.server import Handler
 from tests.gateway_support import dev_authorizer, serving
 
@@ -57,7 +59,7 @@ def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
         events: list[dict[str, Any]] = []
         gateway_config = GatewayConfig(
             handler_factory=handler_factory or partial(build_handler, settings),
-            authorizer=dev_authorizer(tmp_path / "issuer"),
+            authorizer=dev_authorizer(tmp_path / "issuer", config.pop("scopes", frozenset())),
             events=events,
             **config,
         )
@@ -338,3 +340,88 @@ def test_a_wrong_method_on_a_public_path_is_the_apps_405(start_gateway: StartGat
     assert response.json() == {"detail": "Method Not Allowed"}
     assert response.headers["allow"] == "GET, HEAD"
     assert [e["routeKey"] for e in gateway.events] == ["ANY /health"]
+
+
+ALLOWED = "http://app.example"
+PREFLIGHT = {
+    "origin": ALLOWED,
+    "access-control-request-method": "PUT",
+    "access-control-request-headers": "authorization,content-type,if-match",
+}
+
+
+def test_with_cors_the_gateway_answers_preflights_without_a_token(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = start_gateway(cors=CorsConfiguration((ALLOWED,)))
+    with gateway.client() as client:
+        for path in ("/orders", "/orders/some-id/pay", "/hi", "/not-routed"):
+            response = client.options(path, headers=PREFLIGHT)
+            assert response.status_code == 204, path
+            assert response.headers["access-control-allow-origin"] == ALLOWED
+            assert response.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE"
+            assert response.headers["access-control-allow-headers"] == ",".join(
+                app_cors.ALLOW_HEADERS
+            )
+            assert response.headers["access-control-max-age"] == "3600"
+        other = client.options("/orders", headers={**PREFLIGHT, "origin": "http://evil.example"})
+        assert other.status_code == 204
+        assert not any(h.startswith("access-control-") for h in other.headers)
+    assert gateway.events == []  # API Gateway answered every preflight itself
+
+
+def test_with_cors_answers_carry_the_policy_for_allowed_origins_only(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = start_gateway(cors=CorsConfiguration((ALLOWED,)))
+    with gateway.client("alice") as client:
+        created = client.post("/orders", json=ORDER, headers={"origin": ALLOWED})
+        assert created.status_code == 201
+        assert created.headers["access-control-allow-origin"] == ALLOWED
+        exposed = created.headers["access-control-expose-headers"].split(",")
+        assert exposed == list(app_cors.EXPOSE_HEADERS)
+        other = client.get("/orders", headers={"origin": "http://evil.example"})
+        assert other.status_code == 200  # served; the browser withholds it from the page
+        assert "access-control-allow-origin" not in other.headers
+    with gateway.client() as anonymous:  # API Gateway's own 401 carries the headers too
+        refused = anonymous.get("/orders", headers={"origin": ALLOWED})
+        assert refused.status_code == 401
+        assert refused.headers["access-control-allow-origin"] == ALLOWED
+
+
+def test_with_cors_the_integrations_cors_headers_are_ignored(
+    start_gateway: StartGateway,
+) -> None:
+    own = {"access-control-allow-origin": "*", "access-control-allow-credentials": "true"}
+    gateway = start_gateway(
+        handler_factory=_fixed({"statusCode": 200, "headers": own, "body": "{}"}),
+        cors=CorsConfiguration((ALLOWED,)),
+    )
+    with gateway.client() as client:
+        response = client.get("/hi", headers={"origin": "http://evil.example"})
+    assert not any(h.startswith("access-control-") for h in response.headers)
+
+
+def test_without_cors_a_preflight_reaches_the_app_and_gets_its_405(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = start_gateway()
+    with gateway.client() as client:
+        response = client.options("/orders", headers=PREFLIGHT)
+    assert response.status_code == 405  # the OPTIONS route is public: no 401 without a token
+    assert "access-control-allow-origin" not in response.headers
+    assert [e["routeKey"] for e in gateway.events] == ["OPTIONS /orders"]
+
+
+def test_a_token_without_the_required_scope_is_403(start_gateway: StartGateway) -> None:
+    gateway = start_gateway(scopes=frozenset({dev_issuer.DEV_SCOPE}))
+    id_token_like = gateway.token("alice", scope=None)
+    with gateway.client() as client:
+        refused = client.get("/orders", headers={"authorization": f"Bearer {id_token_like}"})
+        other = gateway.token("alice", scope="profile email")
+        also = client.get("/orders", headers={"authorization": f"Bearer {other}"})
+    for response in (refused, also):
+        assert (response.status_code, response.json()) == (403, {"message": "Forbidden"})
+        assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    with gateway.client("alice") as client:  # make token's scope
+        assert client.get("/orders").status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from app.auth.errors import InvalidToken
+from app.auth.errors import InsufficientScope, InvalidToken
 from app.auth.jwks import JWKSCache
 from app.auth.subject import subject_error
 
@@ -40,6 +40,7 @@ class JWTVerifier:
         audiences: frozenset[str],
         keys: JWKSCache,
         leeway: float = DEFAULT_LEEWAY_SECONDS,
+        scopes: frozenset[str] = frozenset(),
     ) -> None:
         if not audiences:
             raise ValueError("at least one audience is required")
@@ -47,6 +48,7 @@ class JWTVerifier:
         self.audiences = audiences
         self.keys = keys
         self.leeway = leeway
+        self.scopes = scopes
 
     async def verify(self, token: str) -> VerifiedToken:
         try:
@@ -75,6 +77,7 @@ class JWTVerifier:
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
         self._check_audience(claims)
+        check_scope(claims, self.scopes)
         subject = claims.get("sub")
         problem = subject_error(subject)
         if problem is not None:
@@ -92,3 +95,19 @@ class JWTVerifier:
             presented = {client_id} if isinstance(client_id, str) else set()
         if not presented & self.audiences:
             raise InvalidToken("audience does not match")
+
+
+def check_scope(claims: Mapping[str, Any], required: frozenset[str]) -> None:
+    """API Gateway's rule for a route with authorization scopes: the token's ``scope`` (space-
+    delimited) or ``scp`` claim must hold at least one of them. No scopes required: any token."""
+    if not required:
+        return
+    granted: set[str] = set()
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            granted |= set(value.split())
+        elif isinstance(value, list):
+            granted |= {v for v in value if isinstance(v, str)}
+    if not granted & required:
+        raise InsufficientScope("the token has none of the required scopes")

@@ -1,8 +1,10 @@
 """``python -m devtools.gateway [--port 3000]``: serve the Lambda handler behind the emulator.
 
 The function's settings come from the environment, as on Lambda (identity from the
-authorizer). The authorizer trusts JWT_ISSUER / JWT_AUDIENCE / JWT_JWKS_URL; when JWT_ISSUER
-is unset, the local development issuer (``make token``).
+authorizer). The authorizer trusts JWT_ISSUER / JWT_AUDIENCE / JWT_JWKS_URL and requires one of
+JWT_SCOPES; when JWT_ISSUER is unset, the local development issuer (``make token``). With
+CORS_ORIGINS set, the API's CORS configuration (policy: ``app/cors.py``) as the stack's
+``cors-origins`` context sets it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from app.aws_lambda.factory import build_handler
 from app.config import Settings, env_name
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
+from devtools.gateway.cors import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 
 
@@ -32,10 +35,16 @@ def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     if not (settings.jwt_issuer and settings.audiences()):
         raise SystemExit("set JWT_ISSUER and JWT_AUDIENCE (or neither: the development issuer)")
     authorizer = Authorizer(
-        issuer=settings.jwt_issuer, audiences=settings.audiences(), jwks_url=settings.jwt_jwks_url
+        issuer=settings.jwt_issuer,
+        audiences=settings.audiences(),
+        jwks_url=settings.jwt_jwks_url,
+        scopes=settings.scopes(),
     )
     config = GatewayConfig(
-        handler_factory=partial(build_handler, settings), authorizer=authorizer, timeout=timeout
+        handler_factory=partial(build_handler, settings),
+        authorizer=authorizer,
+        timeout=timeout,
+        cors=CorsConfiguration(settings.origins()) if settings.cors_origins else None,
     )
     return create_gateway(config)
 

@@ -6,24 +6,35 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.auth.errors import InvalidToken, JWKSUnavailable
+from app.auth.errors import InsufficientScope, InvalidToken, JWKSUnavailable
 from app.auth.jwks import JWKSCache, jwks_cache_for
 from app.auth.verifier import JWTVerifier
 
 
 @dataclass(frozen=True, slots=True)
 class Denied:
-    """Why a request is refused, and the ``www-authenticate`` header API Gateway sends."""
+    """Why a request is refused: 401, or 403 for a valid token without a required scope, and
+    the ``www-authenticate`` header API Gateway sends."""
 
     www_authenticate: str
+    status: int = 401
 
 
 class Authorizer:
     """Checks ``Authorization: Bearer <jwt>`` as API Gateway's HTTP API JWT authorizer does."""
 
-    def __init__(self, *, issuer: str, audiences: frozenset[str], jwks_url: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audiences: frozenset[str],
+        jwks_url: str | None,
+        scopes: frozenset[str] = frozenset(),
+    ) -> None:
         self.keys: JWKSCache = jwks_cache_for(issuer, jwks_url)
-        self.verifier = JWTVerifier(issuer=issuer, audiences=audiences, keys=self.keys)
+        self.verifier = JWTVerifier(
+            issuer=issuer, audiences=audiences, keys=self.keys, scopes=scopes
+        )
 
     async def authorize(self, authorization: str | None) -> Mapping[str, Any] | Denied:
         """The verified claims, or Denied (→ 401)."""
@@ -34,6 +45,13 @@ class Authorizer:
             return Denied(_invalid("the token is not a bearer token"))
         try:
             verified = await self.verifier.verify(token.strip())
+        except InsufficientScope:
+            expected = " ".join(sorted(self.verifier.scopes))
+            return Denied(
+                f'Bearer scope="{expected}" error="insufficient_scope" '
+                f'error_description="expected scopes: [{expected}]"',
+                status=403,
+            )
         except InvalidToken as exc:
             return Denied(_invalid(str(exc)))
         except JWKSUnavailable:

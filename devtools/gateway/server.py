@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.gateway_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
+from devtools.gateway.cors import CorsConfiguration, apply_cors, is_preflight, preflight_response
 from devtools.gateway.events import http_api_event, new_request_id
 from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
 
@@ -42,6 +43,7 @@ class GatewayConfig:
     max_payload: int = MAX_PAYLOAD_BYTES
     max_headers: int = MAX_REQUEST_LINE_AND_HEADERS
     events: list[dict[str, Any]] | None = None  # if a list: every event sent (for tests)
+    cors: CorsConfiguration | None = None  # the API's CORS configuration, if any
 
 
 @dataclass
@@ -132,9 +134,22 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
 
 async def _serve(request: Request, config: GatewayConfig, function: Function) -> Response:
     request_id = new_request_id()
-    answer = await _answer(request, config, function, request_id)
+    if config.cors is not None and _preflight_answered_by_gateway(request):
+        answer = preflight_response(config.cors, request.headers)
+    else:
+        answer = await _answer(request, config, function, request_id)
+        if config.cors is not None:
+            apply_cors(config.cors, request.headers, answer)
     answer.headers["apigw-requestid"] = request_id
     return answer
+
+
+def _preflight_answered_by_gateway(request: Request) -> bool:
+    """A CORS preflight that no route with an authorizer catches first."""
+    if not is_preflight(request.method, request.headers):
+        return False
+    route, _ = match_route(request.method, request.url.path)
+    return route is None or route.public
 
 
 async def _answer(
@@ -158,7 +173,8 @@ async def _answer(
         verdict = await config.authorizer.authorize(request.headers.get("authorization"))
         if isinstance(verdict, Denied):
             challenge = {"www-authenticate": verdict.www_authenticate}
-            return gateway_error(401, "Unauthorized", challenge)
+            message = "Forbidden" if verdict.status == 403 else "Unauthorized"
+            return gateway_error(verdict.status, message, challenge)
         claims = verdict
     event = http_api_event(
         method=request.method,

@@ -16,7 +16,8 @@ from tests.infra.conftest import Synthesized
 EM_X86_64, EM_AARCH64 = 62, 183
 MAX_ZIPPED_BYTES = 5 * 1024 * 1024
 NOT_SHIPPED = ("boto3", "botocore", "aiosqlite", "uvicorn", "pytest", "moto", "aws_cdk",
-               "cdk_nag", "cfnlint", "mypy", "ruff", "hypothesis", "aiohttp", "jsii")  # fmt: skip
+               "cdk_nag", "cfnlint", "mypy", "ruff", "hypothesis", "aiohttp", "jsii",
+               "fastapi_offline", "playwright")  # fmt: skip
 UNCHECKED_HASH_FLAGS = 0b01  # PEP 552: hash-based, source not checked
 
 

@@ -17,6 +17,8 @@ EXPECTED_ACKNOWLEDGMENTS = {
     ("AwsSolutions-APIG4", "Http/Api/ANY--health"),
     ("AwsSolutions-APIG4", "Http/Api/ANY--docs"),
     ("AwsSolutions-APIG4", "Http/Api/ANY--openapi.json"),
+    ("AwsSolutions-APIG4", "Http/Api/OPTIONS--orders"),
+    ("AwsSolutions-APIG4", "Http/Api/OPTIONS--orders--{proxy+}"),
 }
 COGNITO_ACKNOWLEDGMENTS = {("AwsSolutions-COG2", "Users"), ("AwsSolutions-COG8", "Users")}
 # CDK itself adds DependsOn on the function's role next to the GetAtt; nothing else may warn.

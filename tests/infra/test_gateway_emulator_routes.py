@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from tests.gateway_support import dev_authorizer, serving
 from tests.infra.conftest import Synthesized
@@ -22,8 +23,13 @@ def _echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_path: Path) -> None:
     routes = [r["Properties"] for r in dev.resources("AWS::ApiGatewayV2::Route").values()]
     assert routes
-    config = GatewayConfig(handler_factory=lambda: _echo, authorizer=dev_authorizer(tmp_path))
+    # The emulator requires the scopes the stack's routes require (one scope rule for both).
+    (scopes,) = {tuple(p["AuthorizationScopes"]) for p in routes if "AuthorizerId" in p}
+    authorizer = dev_authorizer(tmp_path, frozenset(scopes))
+    config = GatewayConfig(handler_factory=lambda: _echo, authorizer=authorizer)
     seen: set[tuple[str, bool]] = set()
+    scoped = {"authorization": f"Bearer {dev_issuer.mint('u', folder=tmp_path, scope=scopes[0])}"}
+    unscoped = {"authorization": f"Bearer {dev_issuer.mint('u', folder=tmp_path, scope=None)}"}
     with serving(create_gateway(config)) as base, httpx.Client(base_url=base) as client:
         for properties in routes:
             method, path = properties["RouteKey"].split(" ", 1)
@@ -36,6 +42,10 @@ def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_pat
                 else:
                     assert response.status_code == 401, (probe, concrete)
                     assert response.json() == {"message": "Unauthorized"}
+                    denied = client.request(probe, concrete, headers=unscoped)
+                    assert (denied.status_code, denied.json()) == (403, {"message": "Forbidden"})
+                    allowed = client.request(probe, concrete, headers=scoped)
+                    assert (allowed.status_code, allowed.text) == (200, properties["RouteKey"])
             seen.add((properties["RouteKey"], public))
         # What the stack does not route, the emulator does not either.
         for method, path in [("GET", "/"), ("GET", "/hi/x"), ("GET", "/orders-x"), ("GET", "/x")]:

@@ -7,8 +7,10 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
+from app import cors as app_cors
 from app.config import env_name
 from app.gateway_routes import GATEWAY_ROUTES
+from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
 
 
@@ -43,6 +45,13 @@ def test_environment_uses_the_apps_setting_names(dev: Synthesized) -> None:
     assert variables[env_name("identity_mode")] == "gateway"
     assert variables[env_name("greet_delay")] == "3"
     assert variables[env_name("log_level")] == "INFO"
+
+
+def test_the_function_knows_the_cors_origins_too(stage: Synthesized) -> None:
+    _, function = stage.only("AWS::Lambda::Function")
+    variables = function["Properties"]["Environment"]["Variables"]
+    origins = stage.context.get("cors-origins")
+    assert variables.get(env_name("cors_origins")) == (",".join(origins) if origins else None)
 
 
 def test_timeout_is_above_the_greeting_delay(stage: Synthesized) -> None:
@@ -176,7 +185,37 @@ def test_cors_comes_from_context(stage: Synthesized) -> None:
         assert cors is None
     else:
         assert cors["AllowOrigins"] == PROD_CONTEXT["cors-origins"]
-        assert {"authorization", "content-type"} <= set(cors["AllowHeaders"])
+        assert cors["AllowMethods"] == list(app_cors.ALLOW_METHODS)
+        assert cors["AllowHeaders"] == list(app_cors.ALLOW_HEADERS)
+        assert cors["ExposeHeaders"] == list(app_cors.EXPOSE_HEADERS)
+        assert cors["MaxAge"] == app_cors.MAX_AGE_SECONDS
+        assert {"if-match", "idempotency-key"} <= set(cors["AllowHeaders"])
+        assert {"etag", "link", "idempotent-replayed"} <= set(cors["ExposeHeaders"])
+
+
+def test_preflights_never_meet_the_authorizer(stage: Synthesized) -> None:
+    """Every path with the JWT authorizer has an OPTIONS route without it."""
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in _routes(stage)}
+    protected = {key.split(" ", 1)[1] for key, p in routes.items() if "AuthorizerId" in p}
+    assert protected
+    for path in protected:
+        assert routes[f"OPTIONS {path}"].get("AuthorizationType", "NONE") == "NONE"
+
+
+def test_protected_routes_require_the_access_tokens_scope(dev: Synthesized) -> None:
+    for properties in (r["Properties"] for r in _routes(dev)):
+        if "AuthorizerId" in properties:
+            assert properties["AuthorizationScopes"] == [COGNITO_USER_SCOPE]
+        else:
+            assert "AuthorizationScopes" not in properties
+
+
+def test_cognito_client_has_no_oauth(dev: Synthesized) -> None:
+    _, client = dev.only("AWS::Cognito::UserPoolClient")
+    properties = client["Properties"]
+    assert properties.get("AllowedOAuthFlowsUserPoolClient", False) is False
+    for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs", "LogoutURLs"):
+        assert not properties.get(key), key
 
 
 def test_outputs(stage: Synthesized) -> None:
