@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import os
+import random
 import statistics
 import subprocess
 import tempfile
@@ -152,8 +153,12 @@ def variants() -> list[Variant]:
     ]
 
 
-def run(runs: int = 15) -> list[Figure]:
-    """``runs`` interleaved cold starts of each variant against moto's server."""
+def run(runs: int = 15, cpu: dict[str, list[float]] | None = None) -> list[Figure]:
+    """``runs`` interleaved cold starts of each variant against moto's server.
+
+    ``cpu`` (if given) receives each variant's CPU milliseconds until the response, run by run:
+    on a shared machine, wall time also counts waiting for a core.
+    """
     python = python313()
     chosen = variants()
     with moto_table() as endpoint:
@@ -166,6 +171,8 @@ def run(runs: int = 15) -> list[Figure]:
         figures["orders"].baseline = "powertools+boto3"
         floor = Figure(SECTION, "python -c pass", "ms", note="floor")
         imports: dict[str, list[float]] = {v.name: [] for v in chosen}
+        cpus = cpu if cpu is not None else {}
+        cpus.update({v.name: [] for v in chosen})
         for turn in range(runs):
             shift = turn % len(chosen)  # no variant always runs first or after the same one
             for variant in chosen[shift:] + chosen[:shift]:
@@ -177,9 +184,13 @@ def run(runs: int = 15) -> list[Figure]:
                     assert json.loads(report["body"])["id"] == order_id, (variant.name, report)
                 figures[variant.name].samples.append(ms)
                 imports[variant.name].append(report["import_ms"])
+                cpus[variant.name].append(report["cpu_ms"])
             floor.samples.append(bare_python(python))
     for name, figure in figures.items():
-        init = f"import + init {statistics.median(imports[name]):,.0f} ms (median)"
+        init = (
+            f"import + init {statistics.median(imports[name]):,.0f} ms, "
+            f"CPU until the response {statistics.median(cpus[name]):,.0f} ms (medians)"
+        )
         figure.note = "; ".join(filter(None, [figure.note, init]))
     ours, naive = figures["orders"], figures["fastapi+mangum+boto3"]
     ours.note = f"{ours.median / naive.median:.2f} × fastapi+mangum+boto3; {ours.note}"
@@ -190,12 +201,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Cold start alone (the table of make bench).")
     parser.add_argument("--runs", type=int, default=15, help="interleaved runs per variant")
     args = parser.parse_args()
-    figures = run(runs=args.runs)
+    cpu: dict[str, list[float]] = {}
+    figures = run(runs=args.runs, cpu=cpu)
     print(text_table(figures))
     by_name = {f.name: f.samples for f in figures}
-    for other in ("powertools+boto3", "fastapi+mangum+boto3"):
-        paired = [a / b for a, b in zip(by_name["orders"], by_name[other], strict=True)]
-        print(f"orders / {other}: median of per-run ratios {statistics.median(paired):.2f}")
+    for other in ("powertools+boto3", "fastapi+mangum+boto3", "hello fastapi+mangum"):
+        for label, samples in (("spawn → response", by_name), ("CPU", cpu)):
+            paired = [a / b for a, b in zip(samples["orders"], samples[other], strict=True)]
+            low, high = ratio_interval(paired)
+            print(
+                f"orders / {other} ({label}): median of per-run ratios "
+                f"{statistics.median(paired):.2f} (95 % CI {low:.2f}–{high:.2f})"
+            )
+
+
+def ratio_interval(ratios: list[float], rounds: int = 5000) -> tuple[float, float]:
+    """Bootstrap 95 % interval of the median of per-run ratios."""
+    rng = random.Random(16)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(rounds))
+    return medians[int(rounds * 0.025)], medians[int(rounds * 0.975) - 1]
 
 
 if __name__ == "__main__":
