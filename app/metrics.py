@@ -62,6 +62,8 @@ STATUS_COUNTS = {409: CONFLICTS, 412: PRECONDITION_FAILURES}
 REPLAYED_HEADER = orders.REPLAYED_HEADER.lower().encode()
 
 Write = Callable[[str], None]
+# One encoder: json.dumps(..., separators=...) builds a new one per call (a third of its cost).
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def stdout_line(line: str) -> None:
@@ -104,10 +106,7 @@ def emf_line(
     The metadata's declarations are the same for every request that counts the same metrics:
     serialized once per set of names (a handful), only the values are serialized per request.
     """
-    members = json.dumps(
-        {STAGE_DIMENSION: stage, ROUTE_DIMENSION: route, **properties, **values},
-        separators=(",", ":"),
-    )
+    members = _encode({STAGE_DIMENSION: stage, ROUTE_DIMENSION: route, **properties, **values})
     directives = _directives(tuple(values))
     return f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":{directives}}},{members[1:]}'
 
@@ -119,7 +118,7 @@ def _directives(names: tuple[str, ...]) -> str:
         "Dimensions": [list(dimensions) for dimensions in DIMENSION_SETS],
         "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in names],
     }
-    return json.dumps([directive], separators=(",", ":"))
+    return _encode([directive])
 
 
 class EmfMetricsMiddleware:
