@@ -3,7 +3,7 @@
 CloudWatch Logs turns each line into metric values: no client, no API call, nothing to flush
 later (the line is written and flushed before the invocation returns). The line is built
 here, with ``json`` only, instead of with Powertools' metrics utility: importing that one
-costs about 55 ms of cold start (its package also imports its Logger, jmespath and gzip) and
+costs 40-60 ms of cold start (its package also imports its Logger, jmespath and gzip) and
 adds 4.7 MB to an asset kept under 5 MB zipped; see docs/operations.md.
 
 Metrics are per route *template* (``GET /orders/{order_id}``), never per raw path. Business
