@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body accepted (413)."
     )
     log_level: str = Field(default="INFO", description="Level of the app's loggers.")
+    metrics: Literal["off", "emf"] = Field(
+        default="off",
+        description="Per-request CloudWatch metrics: emf = one Embedded Metric Format line per "
+        "request on stdout (the Lambda default); off = none (the local default).",
+    )
 
     @field_validator("dev_owner")
     @classmethod

@@ -94,6 +94,11 @@ def create_app(
     app.state.identity = identity
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGetMiddleware)
+    if settings.metrics == "emf":
+        from app.metrics import EmfMetricsMiddleware
+
+        # Outermost of the app's middleware: a 413 is measured too.
+        app.add_middleware(EmfMetricsMiddleware, stage=settings.stage)
     register_error_handlers(app)
     if isinstance(identity, DemandsCredentials):
         require_authentication(app, identity.openapi_scheme)

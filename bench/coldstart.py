@@ -116,6 +116,8 @@ def cold_call(
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
+        while line.startswith('{"_aws"'):  # the request's EMF metrics line comes first
+            line = proc.stdout.readline()
         elapsed = (time.perf_counter() - started) * 1000
         proc.stdout.read()
         proc.wait(timeout=60)

@@ -83,11 +83,15 @@ class OrdersFunction(Construct):
             application_log_level_v2=lambda_.ApplicationLogLevel[level],
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
+            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=config.reserved_concurrency or None,
             environment={
                 env_name("store_url"): f"dynamodb://{table.table_name}",
                 env_name("identity_mode"): "gateway",
                 env_name("greet_delay"): f"{config.greet_delay:g}",
                 env_name("log_level"): config.log_level,
+                env_name("stage"): config.stage,
+                env_name("metrics"): "emf",
                 # The same policy from the app, should API Gateway hand it a preflight.
                 **(
                     {env_name("cors_origins"): ",".join(config.cors_origins)}
@@ -95,6 +99,13 @@ class OrdersFunction(Construct):
                     else {}
                 ),
             },
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
+                "have no resource-level permissions, so X-Ray requires Resource *.",
+            )
         )
         # current_version publishes a new version (snapshotted by SnapStart) on every change.
         self.alias = lambda_.Alias(

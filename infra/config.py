@@ -51,7 +51,48 @@ KNOBS: tuple[Knob, ...] = (
     Knob("oidc-audience", "", "", "audiences (comma-separated) the JWT must carry with it"),
     Knob("oidc-scopes", "", "", "with oidc-issuer: scopes (comma-separated), one required"),
     Knob("self-sign-up", False, False, "let anyone sign up to the Cognito pool"),
+    Knob("reserved-concurrency", 10, 100, "the function's reserved concurrency (0: none)"),
+    Knob("table-max-read-units", 100, 4000, "DynamoDB on-demand maximum reads per second"),
+    Knob("table-max-write-units", 50, 2000, "DynamoDB on-demand maximum writes per second"),
+    Knob(
+        "deployment",
+        "all-at-once",
+        "canary-10-5m",
+        "how CodeDeploy shifts `live`: "
+        + ", ".join(
+            f"`{name}`" for name in ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
+        ),
+    ),
+    Knob("alarm-email", "", "", "e-mail address subscribed to the alarm topic; empty: none"),
+    Knob("alarm-errors", 5, 1, "Lambda errors (function failures) per period that alarm"),
+    Knob("alarm-throttles", 5, 1, "Lambda throttles per period that alarm"),
+    Knob("alarm-duration-percent", 80, 80, "p99 duration alarm, in % of the function timeout"),
+    Knob("alarm-5xx-percent", 5, 1, "API 5xx share of requests (%) that alarms"),
+    Knob(
+        "alarm-latency-p99-ms",
+        5000,
+        5000,
+        "API p99 latency (ms) that alarms (GET /hi awaits greet-delay)",
+    ),
+    Knob("alarm-dynamodb-throttles", 10, 1, "DynamoDB throttled requests per period that alarm"),
+    Knob("alarm-dynamodb-errors", 5, 1, "DynamoDB system errors per period that alarm"),
+    Knob("alarm-concurrency-percent", 80, 80, "concurrency alarm, in % of the reserved limit"),
 )
+DEPLOYMENTS = ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmThresholds:
+    """When each alarm fires (the ``alarm-*`` knobs)."""
+
+    errors: int
+    throttles: int
+    duration_percent: int
+    server_error_percent: float
+    latency_p99_ms: int
+    dynamodb_throttles: int
+    dynamodb_errors: int
+    concurrency_percent: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +110,12 @@ class StageConfig:
     oidc_issuer: str | None
     oidc_audience: tuple[str, ...]
     self_sign_up: bool
+    reserved_concurrency: int
+    table_max_read_units: int
+    table_max_write_units: int
+    deployment: str
+    alarm_email: str | None
+    alarms: AlarmThresholds
     oidc_scopes: tuple[str, ...] = ()
 
     @property
@@ -118,6 +165,21 @@ class StageConfig:
             oidc_audience=audience,
             self_sign_up=value("self-sign-up", _flag),
             oidc_scopes=value("oidc-scopes", _items),
+            reserved_concurrency=value("reserved-concurrency", _bounded(int, 0, 10000)),
+            table_max_read_units=value("table-max-read-units", _bounded(int, 1, 40000)),
+            table_max_write_units=value("table-max-write-units", _bounded(int, 1, 40000)),
+            deployment=value("deployment", _one_of(DEPLOYMENTS)),
+            alarm_email=value("alarm-email", _email) or None,
+            alarms=AlarmThresholds(
+                errors=value("alarm-errors", _bounded(int, 1, 100000)),
+                throttles=value("alarm-throttles", _bounded(int, 1, 100000)),
+                duration_percent=value("alarm-duration-percent", _bounded(int, 1, 100)),
+                server_error_percent=value("alarm-5xx-percent", _bounded(float, 0.1, 100)),
+                latency_p99_ms=value("alarm-latency-p99-ms", _bounded(int, 1, 30000)),
+                dynamodb_throttles=value("alarm-dynamodb-throttles", _bounded(int, 1, 100000)),
+                dynamodb_errors=value("alarm-dynamodb-errors", _bounded(int, 1, 100000)),
+                concurrency_percent=value("alarm-concurrency-percent", _bounded(int, 1, 100)),
+            ),
         )
 
 
@@ -129,6 +191,23 @@ def _items(raw: Any) -> tuple[str, ...]:
     """A list from cdk.json, or a comma-separated string from ``-c key=a,b``."""
     values = raw if isinstance(raw, list | tuple) else str(raw).split(",")
     return tuple(v for v in (str(x).strip() for x in values) if v)
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(raw: Any) -> str:
+        text = str(raw).strip()
+        if text not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+def _email(raw: Any) -> str:
+    text = _text(raw)
+    if text and (text.count("@") != 1 or " " in text or "." not in text.split("@")[1]):
+        raise ValueError("expected an e-mail address")
+    return text
 
 
 def _flag(raw: Any) -> bool:

@@ -16,6 +16,8 @@ from infra.auth import jwt_issuer
 from infra.bundling import lambda_code
 from infra.compute import OrdersFunction
 from infra.config import StageConfig
+from infra.deployment import SafeDeployment
+from infra.monitoring import Monitored, OrdersMonitoring
 
 KEY_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -54,7 +56,10 @@ class OrdersApiStack(Stack):
             "Orders",
             partition_key=attribute(PARTITION_KEY),
             sort_key=attribute(SORT_KEY),
-            billing=dynamodb.Billing.on_demand(),
+            billing=dynamodb.Billing.on_demand(
+                max_read_request_units=config.table_max_read_units,
+                max_write_request_units=config.table_max_write_units,
+            ),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -67,11 +72,22 @@ class OrdersApiStack(Stack):
             self, "Service", config=config, table=self.table, code=code or lambda_code()
         )
         http = OrdersHttpApi(self, "Http", config=config, target=orders.alias, jwt=jwt)
+        watched = Monitored(orders.alias, orders.function, http.api, self.table, orders.log_group)
+        monitoring = OrdersMonitoring(self, "Monitoring", config=config, watched=watched)
+        SafeDeployment(
+            self,
+            "Deployment",
+            config=config,
+            alias=orders.alias,
+            alarms=monitoring.rollback_alarms,
+        )
 
         CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "FunctionName", value=orders.function.function_name)
         CfnOutput(self, "JwtIssuer", value=jwt.issuer, description="Issuer the API trusts")
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         if jwt.user_pool is not None and jwt.client is not None:
             CfnOutput(self, "UserPoolId", value=jwt.user_pool.user_pool_id)
             CfnOutput(self, "UserPoolClientId", value=jwt.client.user_pool_client_id)

@@ -327,7 +327,9 @@ def _import_handler(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[s
 def test_the_handler_module_serves_from_the_environment(tmp_path: Path) -> None:
     result = _import_handler(tmp_path)
     assert result.returncode == 0, result.stderr
-    response = json.loads(result.stdout)
+    *metric_lines, answer = result.stdout.splitlines()  # Lambda's default: EMF lines first
+    response = json.loads(answer)
+    assert [json.loads(line)["route"] for line in metric_lines] == ["GET /hi"]
     assert (response["statusCode"], response["body"]) == (200, '"Hello, async FastAPI!"')
 
 

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
+from app.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
 
@@ -205,12 +206,11 @@ def _is_multi_value_alb(event: object) -> bool:
     return isinstance(context, Mapping) and "elb" in context and "multiValueHeaders" in event
 
 
-def _ids(event: object, context: Any) -> dict[str, Any]:
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
-    gateway_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+def _ids(event: object, context: Any, scope: Scope | None = None) -> dict[str, Any]:
     return {
         "lambda_request_id": getattr(context, "aws_request_id", None),
-        "apigw_request_id": gateway_id if isinstance(gateway_id, str) else None,
+        "apigw_request_id": gateway_request_id(event),
+        "trace_id": trace_id(scope),
     }
 
 
@@ -228,7 +228,7 @@ def _log_request(scope: Scope, context: Any, status: int, started: float) -> Non
         status,
         latency_ms,
         extra={
-            **_ids(scope.get("aws.event"), context),
+            **_ids(scope.get("aws.event"), context, scope),
             "method": scope["method"],
             "route": template,
             "status": status,

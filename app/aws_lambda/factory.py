@@ -15,9 +15,12 @@ from app.main import create_app
 
 
 def lambda_settings(**overrides: Any) -> Settings:
-    """Settings for Lambda: from the environment, identity from API Gateway unless set."""
+    """Settings for Lambda: from the environment; identity from API Gateway and EMF metrics
+    unless set."""
     if env_name("identity_mode") not in os.environ:
         overrides.setdefault("identity_mode", "gateway")
+    if env_name("metrics") not in os.environ:
+        overrides.setdefault("metrics", "emf")
     return Settings(**overrides)
 
 

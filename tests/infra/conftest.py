@@ -19,7 +19,7 @@ CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 # The prod synthesis also exercises the context knobs: an existing OIDC issuer instead of
-# Cognito, CORS origins, throttling, memory and greeting delay.
+# Cognito, CORS origins, throttling, memory, greeting delay, alarms and capacity limits.
 PROD_CONTEXT: dict[str, Any] = {
     "stage": "prod",
     "oidc-issuer": "https://login.example.com/realms/orders",
@@ -29,6 +29,10 @@ PROD_CONTEXT: dict[str, Any] = {
     "throttle-burst": 40,
     "memory-mb": 1024,
     "greet-delay": "12.5",
+    "alarm-email": "oncall@example.com",
+    "alarm-latency-p99-ms": "15000",  # above the greeting delay
+    "reserved-concurrency": 50,
+    "table-max-read-units": "3000",
 }
 
 

@@ -78,7 +78,9 @@ def serve(bundle: Path, store_url: str, events: list[dict[str, Any]]) -> dict[st
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
+    *metric_lines, last = done.stdout.splitlines()  # one EMF line per request, then the report
+    report: dict[str, Any] = json.loads(last)
+    report["metric_routes"] = [json.loads(line)["route"] for line in metric_lines]
     return report
 
 
@@ -92,6 +94,7 @@ def test_handler_serves_http_api_events_from_the_bundle_alone(
         [http_api_event("GET", "/hi"), create],
     )
     assert first["isolated"] == 1
+    assert first["metric_routes"] == ["GET /hi", "POST /orders"]
     assert first["version"] == [3, 13]
     assert first["sys_path"][0] == str(host_bundle)
     for module_file in (first["handler_file"], first["fastapi_file"]):

@@ -26,6 +26,18 @@ def test_defaults_differ_by_stage() -> None:
     assert dev.timeout_seconds > dev.greet_delay
 
 
+def test_operations_defaults_differ_by_stage() -> None:
+    dev, prod = config(), config(stage="prod")
+    assert (dev.deployment, prod.deployment) == ("all-at-once", "canary-10-5m")
+    assert (dev.reserved_concurrency, prod.reserved_concurrency) == (10, 100)
+    assert dev.alarm_email is None
+    assert (dev.alarms.errors, prod.alarms.errors) == (5, 1)
+    assert config(alarm_5xx_percent="2.5", alarm_email=" ops@example.com ").alarms == (
+        config(alarm_5xx_percent=2.5).alarms
+    )
+    assert config(alarm_email=" ops@example.com ").alarm_email == "ops@example.com"
+
+
 def test_cli_strings_and_json_values_mean_the_same() -> None:
     from_cli = config(
         cors_origins="https://a.example, https://b.example",
@@ -65,6 +77,10 @@ def test_timeout_stays_above_the_delay_and_below_the_gateway_limit(
         ({"oidc_issuer": "https://id.example.com"}, "go together"),
         ({"oidc_audience": "api"}, "go together"),
         ({"oidc_issuer": "http://id.example.com", "oidc_audience": "api"}, "https://"),
+        ({"deployment": "blue-green"}, "deployment"),
+        ({"alarm_email": "not-an-address"}, "alarm-email"),
+        ({"alarm_duration_percent": "120"}, "alarm-duration-percent"),
+        ({"reserved_concurrency": "-1"}, "reserved-concurrency"),
     ],
 )
 def test_bad_values_are_refused_with_the_key_named(context: dict[str, Any], message: str) -> None:

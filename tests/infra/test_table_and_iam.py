@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Template
@@ -74,22 +75,32 @@ def test_logs_permissions_are_written_out_for_the_functions_log_group(stage: Syn
     assert logs[0]["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
 
 
-def test_no_wildcards_and_no_managed_policies(stage: Synthesized) -> None:
+XRAY_ACTIONS = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+CODEDEPLOY_POLICY = "iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
+
+
+def test_no_wildcards_but_x_ray_and_no_managed_policies_but_codedeploys(
+    stage: Synthesized,
+) -> None:
     statements = _statements(stage)
     assert statements
     for statement in statements:
         assert all("*" not in action for action in _actions(statement)), statement
         resources = statement["Resource"]
         for resource in resources if isinstance(resources, list) else [resources]:
-            assert resource != "*", statement
-    roles = stage.resources("AWS::IAM::Role").values()
-    assert len(roles) == 1
-    assert all("ManagedPolicyArns" not in r["Properties"] for r in roles)
-    assert all(
-        r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "lambda.amazonaws.com"}
-        for r in roles
-    )
+            # X-Ray's write actions have no resource-level permissions.
+            assert resource != "*" or sorted(_actions(statement)) == XRAY_ACTIONS, statement
+    roles = {
+        json.dumps(r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]): r
+        for r in stage.resources("AWS::IAM::Role").values()
+    }
+    function = roles.pop(json.dumps({"Service": "lambda.amazonaws.com"}))
+    assert "ManagedPolicyArns" not in function["Properties"]
+    # CodeDeploy's service role shifts the alias: AWS's policy made for exactly that, only.
+    (codedeploy,) = roles.values()
+    (managed,) = codedeploy["Properties"]["ManagedPolicyArns"]
+    assert CODEDEPLOY_POLICY in json.dumps(managed)
+    assert "codedeploy" in json.dumps(codedeploy["Properties"]["AssumeRolePolicyDocument"])
 
 
 def _statements(stage: Synthesized) -> list[dict[str, Any]]:
