@@ -8,7 +8,7 @@ import subprocess
 from importlib.metadata import version
 from pathlib import Path
 
-from infra.asset import LAMBDA_ARM64, Target, asset_hash, build_bundle, host_target
+from infra.asset import LAMBDA_ARM64, Target, cached_bundle, host_target
 from infra.interpreter import find_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,14 +19,7 @@ UV = os.environ.get("UV") or shutil.which("uv") or "uv"
 
 def project_bundle(target: Target) -> Path:
     """The project's asset for ``target`` (infra/asset.py), reused while its inputs hold."""
-    out = BUILD / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
-    if not (out / "app" / "aws_lambda" / "handler.py").exists():
-        shutil.rmtree(out, ignore_errors=True)
-        partial = out.with_name(out.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        build_bundle(partial, target)
-        partial.rename(out)
-    return out
+    return cached_bundle(target, BUILD)
 
 
 def host_bundle() -> Path:

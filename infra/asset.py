@@ -131,6 +131,19 @@ def build_bundle(
     return out_dir
 
 
+def cached_bundle(target: Target, cache: Path) -> Path:
+    """The asset for ``target`` in ``cache``, built on first use and reused while its inputs
+    (``asset_hash``) hold: ``<cache>/orders-<platform>-<python>-<hash>``."""
+    out = cache / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
+    if not (out / APP_PACKAGE / "aws_lambda" / "handler.py").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        partial = out.with_name(out.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        build_bundle(partial, target)
+        partial.rename(out)
+    return out
+
+
 def _app_sources(project_root: Path) -> list[Path]:
     root = project_root / APP_PACKAGE
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
