@@ -46,7 +46,7 @@ def aws_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def moto_endpoint(aws_env: dict[str, str]) -> Iterator[str]:
     """One moto server (real HTTP, DynamoDB API) per test session, on a free port."""
-    from tests.moto_server import SerializedMotoServer
+    from devtools.moto_server import SerializedMotoServer
 
     server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
