@@ -100,7 +100,7 @@ def test_smoke_suite_against_the_gateway_emulator(tmp_path: Path, sqlite_url: st
     token = dev_issuer.mint("smoke-user", folder=folder)
     issuer = {k: v for k, v in dev_issuer.env(folder).items() if k != "IDENTITY_MODE"}
     port = free_port()
-    command = [sys.executable, "-m", "devtools.gateway", "--port", str(port)]
+    command = [sys.executable, "-m", "devtools.gateway", "--in-process", "--port", str(port)]
     env = _environment(STORE_URL=sqlite_url, **issuer)
     with _server(command, env, port, tmp_path / "gateway.log") as base_url:
         output = _run_smoke(base_url, token=token)
