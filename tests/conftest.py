@@ -128,6 +128,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "infra" in path.parts:
             item.add_marker(pytest.mark.xdist_group("infra"))
             item.add_marker(pytest.mark.slow)
+        elif "runtime" in path.parts:
+            # Real runtime processes; their session fixtures (asset, runtime, template) once.
+            item.add_marker(pytest.mark.xdist_group("lambda-runtime"))
+            item.add_marker(pytest.mark.slow)
         elif path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
         params = getattr(item, "callspec", None)

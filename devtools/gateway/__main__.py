@@ -82,7 +82,10 @@ def gateway_through_runtime(
         host, port = moto.get_host_and_port()
         dynamodb_endpoint = f"http://{host}:{port}"
         print(f"moto's DynamoDB (in memory) on {dynamodb_endpoint}", file=sys.stderr)
-    table = DynamoDBConfig(table=LOCAL_TABLE, region=region, endpoint=dynamodb_endpoint)
+    # moto's first request loads its DynamoDB backend: slow on a busy machine.
+    table = DynamoDBConfig(
+        table=LOCAL_TABLE, region=region, endpoint=dynamodb_endpoint, read_timeout=25
+    )
     asyncio.run(create_table(table))
     print(f"synthesizing the {stage} stack (cached)...", file=sys.stderr)
     template = synthesized_template(stage)

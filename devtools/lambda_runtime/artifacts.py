@@ -15,7 +15,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from infra.asset import PROJECT_ROOT, cached_bundle, host_target
+from infra.asset import PROJECT_ROOT, cached_bundle, exclusive, host_target
 from infra.interpreter import find_python
 
 CACHE = PROJECT_ROOT / "var" / "lambda-runtime"
@@ -24,17 +24,23 @@ RUNTIME_GROUP = "lambda-runtime"
 
 
 def task_root(cache: Path = CACHE) -> Path:
-    """A read-only copy of the host-platform asset (``LAMBDA_TASK_ROOT``)."""
-    asset = cached_bundle(host_target(PYTHON_VERSION), cache)
+    """A read-only copy of the host-platform asset (``LAMBDA_TASK_ROOT``); older builds of
+    the asset are removed."""
+    target = host_target(PYTHON_VERSION)
+    asset = cached_bundle(target, cache)
     copy = asset.with_name(asset.name + ".task")
-    if not (copy / ".complete").exists():
-        _remove(copy)
-        partial = copy.with_name(copy.name + ".partial")
-        _remove(partial)
-        shutil.copytree(asset, partial)
-        (partial / ".complete").touch()
-        partial.rename(copy)
-        read_only(copy)
+    for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
+        if not stale.name.startswith(asset.name):
+            _remove(stale)
+    with exclusive(cache / f"{copy.name}.lock"):
+        if not (copy / ".complete").exists():
+            _remove(copy)
+            partial = copy.with_name(copy.name + ".partial")
+            _remove(partial)
+            shutil.copytree(asset, partial)
+            (partial / ".complete").touch()
+            read_only(partial)
+            partial.rename(copy)  # a read-only directory can still be renamed
     return copy
 
 
@@ -51,15 +57,15 @@ def runtime_python(cache: Path = CACHE) -> Path:
     digest = hashlib.sha256(f"{python}\0{requirements}".encode()).hexdigest()[:16]
     venv = cache / f"runtime-py{PYTHON_VERSION}-{digest}"
     interpreter = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        _remove(venv)
-        cache.mkdir(parents=True, exist_ok=True)
-        (cache / f"{venv.name}.txt").write_text(requirements)
-        _run([uv, "venv", "--quiet", "--python", python, str(venv)])
-        _run([uv, "pip", "install", "--quiet", "--no-config", "--python", str(interpreter),
-              "--require-hashes", "--only-binary", ":all:", "--link-mode", "copy",
-              "--requirements", str(cache / f"{venv.name}.txt")])  # fmt: skip
-        (venv / ".complete").touch()
+    with exclusive(cache / f"{venv.name}.lock"):
+        if not (venv / ".complete").exists():
+            _remove(venv)
+            (cache / f"{venv.name}.txt").write_text(requirements)
+            _run([uv, "venv", "--quiet", "--python", python, str(venv)])
+            _run([uv, "pip", "install", "--quiet", "--no-config", "--python", str(interpreter),
+                  "--require-hashes", "--only-binary", ":all:", "--link-mode", "copy",
+                  "--requirements", str(cache / f"{venv.name}.txt")])  # fmt: skip
+            (venv / ".complete").touch()
     return interpreter
 
 
@@ -84,6 +90,9 @@ def _chmod_read_only(path: Path) -> None:
 
 def _remove(path: Path) -> None:
     """Delete ``path`` even when it was made read-only."""
+    if path.is_file():
+        path.unlink()
+        return
     if not path.exists():
         return
     for child in [path, *path.rglob("*")]:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.asset import PROJECT_ROOT
+from infra.asset import PROJECT_ROOT, exclusive
 
 HANDLER = "app.aws_lambda.handler.handler"  # infra/compute.py (imported there with aws_cdk)
 TABLE_TYPES = ("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table")
@@ -114,24 +114,31 @@ class _Resolver:
 def synthesized_template(stage: str = "dev", cache: Path = CACHE) -> Template:
     """The stage's template, synthesized offline (no asset bundling); cached by input hash."""
     path = cache / f"template-{stage}-{_inputs_hash(stage)[:16]}.json"
-    if not path.exists():
-        done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "devtools.lambda_runtime.function", "--synth", stage],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-            env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"synthesizing the {stage} stack failed:\n{done.stderr}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(done.stdout)
-        partial.rename(path)
+    with exclusive(cache / f"{path.name}.lock"):
+        if not path.exists():
+            _synthesize_into(path, stage)
+            for stale in cache.glob(f"template-{stage}-*"):
+                if not stale.name.startswith(path.name):
+                    stale.unlink(missing_ok=True)
     template: Template = json.loads(path.read_text())
     return template
+
+
+def _synthesize_into(path: Path, stage: str) -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "devtools.lambda_runtime.function", "--synth", stage],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"synthesizing the {stage} stack failed:\n{done.stderr}")
+    partial = path.with_suffix(".partial")
+    partial.write_text(done.stdout)
+    partial.rename(path)
 
 
 def _inputs_hash(stage: str) -> str:

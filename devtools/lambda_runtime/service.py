@@ -117,13 +117,18 @@ class LocalLambda:
     def stop(self, how: str = "sigterm") -> int | None:
         """Shut the environment down (``how``: see ``ExecutionEnvironment.stop``) and the
         servers; the runtime's exit status."""
-        if not self._thread.is_alive():
+        if self._loop.is_closed():
+            return None
+        if not self._thread.is_alive():  # never started
+            self._loop.run_until_complete(self._stop(how))
+            self._loop.close()
             return None
         try:
             return self.call(self._stop(how))
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+            self._loop.close()
 
     def invoke(self, event: Any) -> Result:
         """Invoke synchronously with ``event`` (a JSON document, or bytes) and wait."""

@@ -69,6 +69,7 @@ class LocalServer:
 
     async def stop(self) -> None:
         if self._task is None:
+            self._socket.close()
             return
         self._server.should_exit = True
         self.drop_connections()  # held long polls would keep a graceful shutdown waiting
