@@ -151,7 +151,7 @@ def _inputs_hash(stage: str) -> str:
     return digest.hexdigest()
 
 
-def _synth(stage: str) -> Template:
+def synthesize(stage: str) -> Template:
     """Synthesize in this process (imports aws_cdk) with a placeholder asset."""
     from aws_cdk import App
     from aws_cdk import aws_lambda as lambda_
@@ -171,7 +171,7 @@ def _synth(stage: str) -> Template:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--synth"]:
-        print(json.dumps(_synth(argv[1])))
+        print(json.dumps(synthesize(argv[1])))
         return
     stage = argv[0] if argv else "dev"
     config = FunctionConfig.from_template(synthesized_template(stage))
