@@ -34,8 +34,9 @@ setup-serve: $(UV)
 run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
 	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
 
-gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
-	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
+GATEWAY_ARGS ?=
+gateway: setup ## API Gateway → local Lambda runtime on http://$(HOST):$(GATEWAY_PORT) (GATEWAY_ARGS=--in-process; JWT: make token)
+	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
 
 smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] (any running instance)
 	@test -n "$(BASE_URL)" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }

@@ -135,10 +135,10 @@ class LocalLambda:
         return self.call(self.ainvoke(event))
 
     async def invoke_async(self, event: Any) -> Result:
-        """``invoke`` for a coroutine on another event loop (e.g. the gateway's)."""
-        return await asyncio.wrap_future(
-            asyncio.run_coroutine_threadsafe(self.ainvoke(event), self._loop)
-        )
+        """``invoke`` for a coroutine on another event loop (e.g. the gateway's). Cancelling
+        the caller (an integration timeout) leaves the invocation running, as on Lambda."""
+        running = asyncio.run_coroutine_threadsafe(self.ainvoke(event), self._loop)
+        return await asyncio.shield(asyncio.wrap_future(running))
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the service's loop and wait for it (not from that loop)."""
@@ -215,9 +215,11 @@ class LocalLambda:
         if environment.phase.value == "snapshot":
             outcome = await self._restore(environment)
             restore_ms = environment.restore_ms
+            if outcome.status == "timeout":  # the after-restore hooks took over 10 s
+                document = {"Type": "User", "message": "SnapStart restore timed out"}
+                return Result(json.dumps(document).encode(), None, "SnapStartTimeoutException", 408)
             if outcome.status != "success":
-                document = {"Type": "User", "message": "SnapStart restore failed"}
-                self.logs.write((outcome.payload or b"").decode(errors="replace"))
+                document = {"Type": "User", "message": "an after-restore hook failed"}
                 return Result(json.dumps(document).encode(), None, "SnapStartException", 400)
         request_id = str(uuid.uuid4())
         self.logs.platform(
