@@ -15,7 +15,7 @@ STAGE ?= dev
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS creden
 
 destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod keeps its table, logs and user pool)
 	$(CDK) destroy -c stage=$(STAGE)
+
+bench-runtime: setup ## Init, restore and warm invocations through the local Lambda runtime vs in-process
+	$(UV) run --no-sync python -m bench.runtime
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
 	$(UV) run --no-sync python -m bench.warm
