@@ -10,31 +10,25 @@ requests; the service (``service``) calls the rest.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import os
 import secrets
 import shutil
 import signal
 import time
-import uuid
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from devtools.lambda_runtime.credentials import IssuedKey, KeyRing
-from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.reports import Logs
+from devtools.lambda_runtime.spec import Spec, variables
 
 # "Invocation payload (request and response): 6 MB each for synchronous"; Lambda's error
 # message for a response names 6291556 bytes.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100
-ACCOUNT_ID = "123456789012"
-ALIAS = "live"  # infra/compute.py: API Gateway invokes the alias
-VERSION = "1"  # the published version behind it
-EXTENSIONS_DIR = "/opt"
 
 
 class Phase(Enum):
@@ -44,27 +38,6 @@ class Phase(Enum):
     READY = "ready"  # waiting in invocation/next
     INVOKE = "invoke"
     DEAD = "dead"
-
-
-@dataclass(frozen=True)
-class Spec:
-    """How to start this function's runtime processes."""
-
-    function: FunctionConfig
-    init_type: str  # "snap-start" or "on-demand"
-    python: Path  # the runtime environment's interpreter (awslambdaric installed)
-    runtime_dir: Path  # its site-packages: LAMBDA_RUNTIME_DIR
-    task_root: Path  # read-only copy of the asset: LAMBDA_TASK_ROOT and working directory
-    region: str
-    runtime_api: str  # host:port
-    local_variables: dict[str, str]  # what points the function at local services
-    environment_key_lifetime: float
-    container_key_lifetime: float
-
-    @property
-    def arn(self) -> str:
-        name = self.function.name
-        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}:{ALIAS}"
 
 
 @dataclass
@@ -153,54 +126,11 @@ class ExecutionEnvironment:
         self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._watch())]
 
     def variables(self) -> dict[str, str]:
-        """Exactly what Lambda sets (configuration-envvars), plus ``local_variables``."""
-        spec, function = self.spec, self.spec.function
-        python_bin = str(Path(os.path.realpath(spec.python)).parent)
-        python_lib = str(Path(python_bin).parent / "lib")
-        variables = {
-            **function.variables,
-            **spec.local_variables,
-            "LANG": "en_US.UTF-8",
-            "PATH": f"{python_bin}:/usr/local/bin:/usr/bin:/bin:{EXTENSIONS_DIR}/bin",
-            "LD_LIBRARY_PATH": f"{python_lib}:/lib64:/usr/lib64:{spec.runtime_dir}:"
-            f"{spec.task_root}:{spec.task_root}/lib:{EXTENSIONS_DIR}/lib",
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
-            "_AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129",
-            "_AWS_XRAY_DAEMON_PORT": "2000",
-            "AWS_LAMBDA_LOG_FORMAT": function.log_format,
-            "_HANDLER": function.handler,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-            "LAMBDA_TASK_ROOT": str(spec.task_root),
-            "LAMBDA_RUNTIME_DIR": str(spec.runtime_dir),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": spec.init_type,
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": VERSION,
-            "AWS_LAMBDA_RUNTIME_API": spec.runtime_api,
-            "TZ": ":UTC",
-        }
-        if function.application_log_level:
-            variables["AWS_LAMBDA_LOG_LEVEL"] = function.application_log_level
-        if spec.init_type == "snap-start":
-            # No keys in the environment: they would be stale in a restored snapshot.
-            variables["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = (
-                f"http://{spec.runtime_api}/2021-04-23/credentials"
-            )
-            variables["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = self.token
-        else:
-            # Not available under SnapStart (snapstart-monitoring).
-            variables["AWS_LAMBDA_LOG_GROUP_NAME"] = f"/aws/lambda/{function.name}"
-            variables["AWS_LAMBDA_LOG_STREAM_NAME"] = (
-                time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{VERSION}]{uuid.uuid4().hex}"
-            )
-            key = self.keys.issue(spec.environment_key_lifetime, "environment")
-            variables["AWS_ACCESS_KEY_ID"] = key.access_key_id
-            variables["AWS_SECRET_ACCESS_KEY"] = key.secret_access_key
-            variables["AWS_SESSION_TOKEN"] = key.session_token
-        return variables
+        """The runtime process's environment (``spec.variables``)."""
+        key = None
+        if self.spec.init_type != "snap-start":
+            key = self.keys.issue(self.spec.environment_key_lifetime, "environment")
+        return variables(self.spec, token=self.token, key=key)
 
     async def wait_init(self, limit: float) -> Outcome | None:
         """The init phase's outcome, or None when it did not end within ``limit`` seconds."""
@@ -438,19 +368,14 @@ def _trace_id() -> str:
 
 
 def _restricted(command: list[str]) -> list[str]:
-    """``command`` without root's power to write anywhere: Lambda's runtime is not root, and
-    a root process would ignore the task root's read-only permissions."""
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0 or setpriv is None:
+    """``command``, ended with the service that started it (SIGKILL if it dies without
+    stopping it) and, as root, without root's power to write anywhere: Lambda's runtime is
+    not root, and a root process would ignore the task root's read-only permissions."""
+    setpriv = shutil.which("setpriv")  # util-linux, on every usual Linux
+    if setpriv is None:
         return command
-    dropped = "-dac_override,-dac_read_search"
-    return [setpriv, f"--inh-caps={dropped}", f"--bounding-set={dropped}", *command]
-
-
-def describe(outcome: Outcome) -> dict[str, Any]:
-    """The error document of an outcome, as JSON (for messages)."""
-    try:
-        document: dict[str, Any] = json.loads(outcome.payload or b"{}")
-    except ValueError:
-        document = {"raw": base64.b64encode(outcome.payload or b"").decode()}
-    return document
+    options = ["--pdeathsig", "KILL"]
+    if os.geteuid() == 0:
+        dropped = "-dac_override,-dac_read_search"
+        options += [f"--inh-caps={dropped}", f"--bounding-set={dropped}"]
+    return [setpriv, *options, *command]

@@ -27,17 +27,12 @@ from typing import Any, TypeVar
 from devtools.lambda_runtime import artifacts
 from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
-from devtools.lambda_runtime.environment import (
-    MAX_REQUEST_BYTES,
-    VERSION,
-    ExecutionEnvironment,
-    Outcome,
-    Spec,
-)
+from devtools.lambda_runtime.environment import MAX_REQUEST_BYTES, ExecutionEnvironment, Outcome
 from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.reports import RUNTIME_VERSION, Logs, Report
 from devtools.lambda_runtime.runtime_api import runtime_api
 from devtools.lambda_runtime.serving import LocalServer
+from devtools.lambda_runtime.spec import VERSION, Spec
 
 T = TypeVar("T")
 INIT_LIMIT = 10.0  # on-demand init phase (lambda-runtime-environment)
