@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -61,7 +62,8 @@ async def fresh_dynamodb_table(endpoint: str) -> str:
     from app.store.dynamodb.config import DynamoDBConfig
 
     url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
-    assert await create_table(DynamoDBConfig.from_url(url))
+    # moto on a busy machine can take seconds to create a table: wait longer than the app does.
+    assert await create_table(replace(DynamoDBConfig.from_url(url), read_timeout=20))
     return url
 
 
@@ -129,8 +131,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group("infra"))
             item.add_marker(pytest.mark.slow)
         elif "runtime" in path.parts:
-            # Real runtime processes; their session fixtures (asset, runtime, template) once.
-            item.add_marker(pytest.mark.xdist_group("lambda-runtime"))
+            # Real runtime processes. Any worker may run them: what they share (the asset, the
+            # runtime's environment, the template) is built once, under a lock, in var/.
             item.add_marker(pytest.mark.slow)
         elif path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

@@ -1,8 +1,9 @@
 """The smoke suite through gateway emulator → Runtime API → awslambdaric → the built asset.
 
 Once per initialization type (``snap-start``, the stack's, and ``on-demand``), on DynamoDB
-behind the front that refuses keys Lambda did not hand out; the other tests here inspect
-what that run left: the keys DynamoDB saw, the reports, the runtime process itself.
+behind the front that refuses keys Lambda did not hand out; then what the run left is
+inspected: the keys DynamoDB saw, the reports and log lines, the runtime process itself. One
+test per mode, so that each mode starts one runtime however the tests are distributed.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ class SmokeRun:
     task_root: Path
 
 
-@pytest.fixture(scope="module", params=["snap-start", "on-demand"])
+@pytest.fixture(params=["snap-start", "on-demand"])
 def smoke_run(
     request: pytest.FixtureRequest,
     runtime: Runtime,
     template: Template,
     moto_endpoint: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
 ) -> Iterator[SmokeRun]:
     init_type: str = request.param
     url = asyncio.run(fresh_dynamodb_table(moto_endpoint))
@@ -57,7 +58,7 @@ def smoke_run(
     )
     try:
         service.start()
-        with gateway(service, tmp_path_factory.mktemp("issuer")) as (base_url, token):
+        with gateway(service, tmp_path) as (base_url, token):
             output = run_smoke_suite(base_url, token)
             auth = {"authorization": f"Bearer {token}"}
             left_over = httpx.get(f"{base_url}/orders", headers=auth, timeout=30).json()
@@ -66,14 +67,23 @@ def smoke_run(
         service.stop()
 
 
-def test_the_smoke_suite_passes(smoke_run: SmokeRun) -> None:
+def test_the_smoke_suite_passes_through_the_runtime(smoke_run: SmokeRun) -> None:
+    check_the_suite_passed(smoke_run)
+    check_dynamodb_saw_only_keys_lambda_handed_out(smoke_run)
+    check_one_environment_served_everything_and_reported_its_start_once(smoke_run)
+    check_platform_lines_and_app_lines_share_the_request_ids(smoke_run)
+    check_the_runtime_process_has_lambdas_environment(smoke_run)
+    check_the_runtime_runs_the_asset_from_a_read_only_task_root(smoke_run)
+
+
+def check_the_suite_passed(smoke_run: SmokeRun) -> None:
     assert " passed" in smoke_run.output
     assert "failed" not in smoke_run.output
     assert "skipped" not in smoke_run.output  # with a token, every check ran
     assert smoke_run.left_over == {"orders": []}
 
 
-def test_dynamodb_saw_only_keys_lambda_handed_out(smoke_run: SmokeRun) -> None:
+def check_dynamodb_saw_only_keys_lambda_handed_out(smoke_run: SmokeRun) -> None:
     seen = smoke_run.service.front.seen()
     assert len(seen) > 20
     assert {s.outcome for s in seen} == {"served"}
@@ -83,7 +93,7 @@ def test_dynamodb_saw_only_keys_lambda_handed_out(smoke_run: SmokeRun) -> None:
     assert {purpose[s.access_key_id] for s in seen if s.access_key_id} == {expected}
 
 
-def test_one_environment_served_everything_and_reported_its_start_once(
+def check_one_environment_served_everything_and_reported_its_start_once(
     smoke_run: SmokeRun,
 ) -> None:
     service = smoke_run.service
@@ -103,7 +113,7 @@ def test_one_environment_served_everything_and_reported_its_start_once(
         assert 0 < report.max_memory_used_mb < report.memory_size_mb
 
 
-def test_platform_lines_and_app_lines_share_the_request_ids(smoke_run: SmokeRun) -> None:
+def check_platform_lines_and_app_lines_share_the_request_ids(smoke_run: SmokeRun) -> None:
     records = [json.loads(line) for line in smoke_run.service.logs.lines() if line.startswith("{")]
     platform: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -124,7 +134,7 @@ def _environ(pid: int) -> dict[str, str]:
     return dict(item.decode().split("=", 1) for item in raw if item)
 
 
-def test_the_runtime_process_has_lambdas_environment(smoke_run: SmokeRun) -> None:
+def check_the_runtime_process_has_lambdas_environment(smoke_run: SmokeRun) -> None:
     environment = smoke_run.service.environment
     assert environment is not None
     assert environment.process is not None
@@ -165,7 +175,7 @@ def test_the_runtime_process_has_lambdas_environment(smoke_run: SmokeRun) -> Non
     assert not set(variables) & {"HOME", "VIRTUAL_ENV", "PYTHONPATH", "PYTEST_CURRENT_TEST"}
 
 
-def test_the_runtime_runs_the_asset_from_a_read_only_task_root(smoke_run: SmokeRun) -> None:
+def check_the_runtime_runs_the_asset_from_a_read_only_task_root(smoke_run: SmokeRun) -> None:
     environment = smoke_run.service.environment
     assert environment is not None
     assert environment.process is not None
