@@ -20,7 +20,12 @@ from yarl import URL
 from devtools.gateway.events import routed_event
 from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.service import LocalLambda
-from tests.runtime.conftest import StartLambda, gateway
+from tests.runtime.checks import (
+    Run,
+    check_the_runtime_process_has_lambdas_environment,
+    check_the_runtime_runs_the_asset_from_a_read_only_task_root,
+)
+from tests.runtime.conftest import Runtime, StartLambda, gateway
 from tests.support import order_body
 
 HOST = [("host", "abc123.execute-api.us-east-1.amazonaws.com")]
@@ -56,12 +61,15 @@ def table_exists(service: LocalLambda, function: FunctionConfig, key: Key) -> bo
 
 
 def test_keys_from_before_the_snapshot_are_refused_after_the_restore(
-    orders_function: FunctionConfig, start_lambda: StartLambda
+    orders_function: FunctionConfig, start_lambda: StartLambda, runtime: Runtime
 ) -> None:
     service = start_lambda(orders_function, init_type="snap-start")  # published, not restored
     environment = service.environment
     assert environment is not None
     assert environment.phase.value == "snapshot"
+    run = Run("snap-start", orders_function, service, runtime.task_root)
+    check_the_runtime_process_has_lambdas_environment(run)  # no keys, container credentials
+    check_the_runtime_runs_the_asset_from_a_read_only_task_root(run)
     endpoint = f"http://{environment.spec.runtime_api}/2021-04-23/credentials"
     assert httpx.get(endpoint).status_code == 401
     assert httpx.get(endpoint, headers={"authorization": "a guess"}).status_code == 401
@@ -79,6 +87,14 @@ def test_keys_from_before_the_snapshot_are_refused_after_the_restore(
     assert served
     assert {s.outcome for s in served} == {"served"}  # the function never sent the old key
     assert all(issued.index(s.access_key_id or "") > issued.index(old.id) for s in served)
+    purpose = {key.access_key_id: key.purpose for key in service.keys.issued()}
+    assert {purpose[s.access_key_id or ""] for s in served} == {"container"}
+    (report,) = service.reports
+    assert report.restore_duration_ms is not None
+    assert report.init_duration_ms is None  # SnapStart's init is in INIT_REPORT
+    records = [json.loads(line) for line in service.logs.lines() if line.startswith("{")]
+    kinds = [r["type"] for r in records if "type" in r]
+    assert kinds.index("platform.initReport") < kinds.index("platform.restoreReport")
 
 
 def test_stale_connections_and_keys_cost_no_error(
