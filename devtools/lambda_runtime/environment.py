@@ -94,6 +94,7 @@ class ExecutionEnvironment:
     init_ms: float | None = None
     restore_ms: float | None = None
     frozen: bool = False
+    stopping: bool = False  # never frozen again: the shutdown must be able to run
 
     def __post_init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -198,6 +199,7 @@ class ExecutionEnvironment:
         with an extension registered), or ``how="exit"``: the Runtime API refuses the waiting
         ``next`` and the runtime exits by itself. The exit status (negative: a signal)."""
         process = self.process
+        self.stopping = True
         if process is not None and process.returncode is None:
             self._thaw()
             if how == "exit":
@@ -210,6 +212,7 @@ class ExecutionEnvironment:
         return await self._finish()
 
     async def kill(self) -> None:
+        self.stopping = True
         if self.process is not None and self.process.returncode is None:
             self._thaw()
             self.process.kill()
@@ -313,7 +316,9 @@ class ExecutionEnvironment:
     # --- the process ----------------------------------------------------------------------
 
     def _freeze(self) -> None:
-        if self.freeze and not self.frozen and self.process and self.process.returncode is None:
+        if not self.freeze or self.frozen or self.stopping:
+            return
+        if self.process and self.process.returncode is None:
             self.process.send_signal(signal.SIGSTOP)
             self.frozen = True
 
