@@ -27,7 +27,12 @@ from typing import Any, TypeVar
 from devtools.lambda_runtime import artifacts
 from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
-from devtools.lambda_runtime.environment import MAX_REQUEST_BYTES, ExecutionEnvironment, Outcome
+from devtools.lambda_runtime.environment import (
+    MAX_REQUEST_BYTES,
+    ExecutionEnvironment,
+    Outcome,
+    Phase,
+)
 from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.reports import RUNTIME_VERSION, Logs, Report
 from devtools.lambda_runtime.runtime_api import runtime_api
@@ -193,7 +198,7 @@ class LocalLambda:
     async def _invoke(self, payload: bytes) -> Result:
         init_ms = restore_ms = None
         environment = self._environment
-        if environment is None or not environment.alive or environment.phase.value == "init":
+        if environment is None or not environment.alive:
             if self.init_type == "snap-start":
                 outcome = await self._publish()  # the snapshot is gone with its process
                 if outcome.status != "success":
@@ -207,7 +212,7 @@ class LocalLambda:
                     return self._failed(outcome, init_ms, None)
         environment = self._environment
         assert environment is not None  # noqa: S101
-        if environment.phase.value == "snapshot":
+        if environment.phase is Phase.SNAPSHOT:
             outcome = await self._restore(environment)
             restore_ms = environment.restore_ms
             if outcome.status == "timeout":  # the after-restore hooks took over 10 s
@@ -319,7 +324,7 @@ class LocalLambda:
     def _failed(self, outcome: Outcome, init_ms: float | None, restore_ms: float | None) -> Result:
         """An invocation that never reached the handler: its init failed."""
         report = Report(
-            request_id="-",
+            request_id=str(uuid.uuid4()),
             duration_ms=0.0,
             memory_size_mb=self.function.memory_mb,
             max_memory_used_mb=0,
