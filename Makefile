@@ -17,7 +17,7 @@ STAGE ?= dev
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values.
 HELP_VARS = $(sort $(shell grep -ohE '## .*' $(MAKEFILE_LIST) | grep -oE '\$$\([A-Z_]+\)' | tr -d '$$()'))
@@ -41,8 +41,9 @@ setup-serve: $(UV)
 run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
 	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
 
-gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
-	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
+GATEWAY_ARGS ?=
+gateway: setup ## API Gateway → local Lambda runtime on http://$(HOST):$(GATEWAY_PORT) (GATEWAY_ARGS=--in-process; JWT: make token)
+	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
 # environment: the bearer token never appears in a line that make echoes.
@@ -107,6 +108,9 @@ deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS creden
 destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool)
 	@$(UV) run --no-sync python -m infra.preflight destroy
 	$(CDK) destroy -c stage=$(STAGE)
+
+bench-runtime: setup ## Init, restore and warm invocations through the local Lambda runtime vs in-process
+	$(UV) run --no-sync python -m bench.runtime
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
 	$(UV) run --no-sync python -m bench.warm

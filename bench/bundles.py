@@ -18,8 +18,7 @@ from infra import asset
 from infra.asset import (
     LAMBDA_ARM64,
     Target,
-    asset_hash,
-    build_bundle,
+    cached_bundle,
     compile_dependencies,
     compile_sources,
     host_target,
@@ -47,8 +46,7 @@ POWERTOOLS = Baseline("baseline-powertools", ("orders_powertools",))
 
 def project_bundle(target: Target) -> Path:
     """The project's asset for ``target`` (infra/asset.py), reused while its inputs hold."""
-    out = BUILD / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
-    return _built(out, lambda partial: build_bundle(partial, target))
+    return cached_bundle(target, BUILD)
 
 
 def host_bundle() -> Path:

@@ -5,12 +5,15 @@ Pure Python and the ``uv`` CLI; no CDK import, so tests and scripts can build bu
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +158,33 @@ def compile_sources(python: str, path: Path, *, root: Path) -> None:
     Tracebacks show the lines; ``root`` is the bundle's top (``/var/task`` in the bytecode).
     """
     _compileall(python, path, strip=root)
+
+
+def cached_bundle(target: Target, cache: Path) -> Path:
+    """The asset for ``target`` in ``cache``, built on first use and reused while its inputs
+    (``asset_hash``) hold: ``<cache>/orders-<platform>-<python>-<hash>``."""
+    out = cache / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
+    with exclusive(cache / f"{out.name}.lock"):
+        if not (out / APP_PACKAGE / "aws_lambda" / "handler.py").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            partial = out.with_name(out.name + ".partial")
+            shutil.rmtree(partial, ignore_errors=True)
+            build_bundle(partial, target)
+            partial.rename(out)
+    return out
+
+
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (created if needed): one builder of a
+    cached artifact at a time, across processes (test workers, tools)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _app_sources(project_root: Path) -> list[Path]:

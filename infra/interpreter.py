@@ -6,6 +6,7 @@ import glob
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from infra.uv import find_uv
@@ -16,7 +17,7 @@ PYTHON_ENV = "BUNDLE_PYTHON"  # an explicit interpreter wins over discovery
 def find_python(version: str) -> str:
     """The path of a working ``python<version>``: $BUNDLE_PYTHON, PATH, pyenv, then uv's."""
     for candidate in _candidates(version):
-        if _reports_version(candidate, version):
+        if candidate and _reports_version(candidate, version):
             return candidate
     raise RuntimeError(
         f"no Python {version} found: install one (pyenv, uv python install, the OS) "
@@ -24,16 +25,16 @@ def find_python(version: str) -> str:
     )
 
 
-def _candidates(version: str) -> list[str]:
-    found = [os.environ.get(PYTHON_ENV, "")]
-    found.append(shutil.which(f"python{version}") or "")
+def _candidates(version: str) -> Iterator[str]:
+    """In order of preference, lazily: asking uv costs seconds, so only when all else failed."""
+    yield os.environ.get(PYTHON_ENV, "")
+    yield shutil.which(f"python{version}") or ""
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    found += sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
+    yield from sorted(glob.glob(f"{pyenv_root}/versions/{version}.*/bin/python{version}"))
     uv = find_uv()
     if uv:
         done = _run([uv, "python", "find", "--no-project", "--system", version])
-        found.append(done.stdout.strip() if done.returncode == 0 else "")
-    return [c for c in found if c]
+        yield done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _reports_version(python: str, version: str) -> bool:

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -47,7 +48,7 @@ def aws_env() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def moto_endpoint(aws_env: dict[str, str]) -> Iterator[str]:
     """One moto server (real HTTP, DynamoDB API) per test session, on a free port."""
-    from tests.moto_server import SerializedMotoServer
+    from devtools.moto_server import SerializedMotoServer
 
     server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -61,10 +62,9 @@ async def fresh_dynamodb_table(endpoint: str) -> str:
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
 
-    # moto is a Python server sharing the test machine's cores: give it time to answer (the
-    # store's own timeouts are tested against endpoints that do not answer, test_dynamodb_faults).
-    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}&read_timeout=10"
-    assert await create_table(DynamoDBConfig.from_url(url))
+    url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
+    # moto on a busy machine can take seconds to create a table: wait longer than the app does.
+    assert await create_table(replace(DynamoDBConfig.from_url(url), read_timeout=20))
     return url
 
 
@@ -144,6 +144,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = Path(str(item.path))
         if "infra" in path.parts:
             item.add_marker(pytest.mark.xdist_group("infra"))
+            item.add_marker(pytest.mark.slow)
+        elif "runtime" in path.parts:
+            # Real runtime processes. Any worker may run them: what they share (the asset, the
+            # runtime's environment, the template) is built once, under a lock, in var/.
             item.add_marker(pytest.mark.slow)
         elif path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

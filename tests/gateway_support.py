@@ -19,7 +19,9 @@ from devtools.gateway.authorizer import Authorizer
 @contextmanager
 def serving(app: ASGIApp) -> Iterator[str]:
     """Run ``app`` with uvicorn on a thread (lifespan included); yield its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP: only then does asyncio set TCP_NODELAY on accepted connections (with 0,
+    # Nagle holds a response's body until the client's delayed ACK, ~40 ms per request).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -90,6 +90,23 @@ def test_dynamodb_region_comes_from_the_standard_aws_environment() -> None:
     assert config.retry.budget <= 5  # well inside API Gateway's 30 s
 
 
+def test_dynamodb_endpoint_falls_back_to_the_sdks_endpoint_variables() -> None:
+    """As the AWS SDKs: the service-specific variable first, then the global one."""
+    both = {
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:4566",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9999",
+    }
+    assert DynamoDBConfig.from_url("dynamodb://orders", environ=both).endpoint == (
+        "http://127.0.0.1:4566"
+    )
+    only_global = {"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9999"}
+    config = DynamoDBConfig.from_url("dynamodb://orders", environ=only_global)
+    assert config.endpoint == "http://127.0.0.1:9999"
+    explicit = "dynamodb://orders?endpoint=http://127.0.0.1:5000"
+    assert DynamoDBConfig.from_url(explicit, environ=both).endpoint == "http://127.0.0.1:5000"
+
+
 @pytest.mark.parametrize(
     "url",
     [

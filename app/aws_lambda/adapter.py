@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -40,11 +40,16 @@ class LambdaAdapter:
     """``adapter(event, context)`` serves one Lambda HTTP event with ``app``.
 
     Build it once per execution environment (at module level of the handler module): the
-    constructor creates the event loop and runs the app's startup on it.
+    constructor creates the event loop and runs the app's startup on it. ``on_restore`` is what
+    the app does after a SnapStart restore (``after_restore`` runs it on that loop).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, *, on_restore: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         self.app = app
+        self._on_restore = on_restore
+        self._closed = False
         self.config = LambdaConfig(
             api_gateway_base_path="/",
             text_mime_types=[*DEFAULT_TEXT_MIME_TYPES],
@@ -64,11 +69,23 @@ class LambdaAdapter:
             logger.exception("Lambda invocation failed", extra=_ids(event, context))
             return error_response(event, 500, "Internal Server Error")
 
+    def after_restore(self) -> None:
+        """Run the app's ``on_restore`` on the environment's loop (between invocations)."""
+        if self._on_restore is not None:
+            self.loop.run_until_complete(self._on_restore())
+
     def close(self) -> None:
-        """Run the app's shutdown and close the loop (Lambda itself never calls this)."""
-        if not self.loop.is_closed():
-            self.loop.run_until_complete(self.lifespan.shutdown())
-            self.loop.close()
+        """Run the app's shutdown once and close the loop (on SIGTERM or at exit; a no-op
+        after the first call)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.loop.is_running():  # a signal during an invocation: the loop is busy
+            logger.warning("Lambda environment stopped during an invocation; no shutdown")
+            return
+        self.loop.run_until_complete(self.lifespan.shutdown())
+        self.loop.close()
+        logger.info("Lambda environment shut down")
 
     async def _serve(self, event: Any, context: Any) -> ProxyResponse:
         started = time.perf_counter()

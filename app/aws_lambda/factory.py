@@ -12,6 +12,7 @@ from typing import Any
 from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings, env_name
 from app.main import create_app
+from app.store.protocol import Reconnects
 
 
 def lambda_settings(**overrides: Any) -> Settings:
@@ -31,4 +32,8 @@ def build_handler(settings: Settings) -> LambdaAdapter:
             "IDENTITY_MODE=dev makes every caller the same user; it is for local runs only. "
             "Lambda behind API Gateway uses IDENTITY_MODE=gateway."
         )
-    return LambdaAdapter(create_app(settings))
+    app = create_app(settings)
+    store = app.state.store
+    # After a SnapStart restore the store's connections and credentials are stale.
+    on_restore = store.reconnect if isinstance(store, Reconnects) else None
+    return LambdaAdapter(app, on_restore=on_restore)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -90,6 +90,14 @@ class OrderStore(Protocol):
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         """Drop an in-flight claim (never a completed record) so the key can be used again."""
+
+
+@runtime_checkable
+class Reconnects(Protocol):
+    """A store that holds connections or credentials it can drop (for a SnapStart restore)."""
+
+    async def reconnect(self) -> None:
+        """Forget pooled connections and cached credentials; open new ones on the next call."""
 
 
 def open_store(url: str) -> OrderStore:

@@ -2,7 +2,8 @@
 
 Each HTTP request goes through what API Gateway does for the stack (routes and JWT
 authorizer from ``app/gateway_routes.py``, its limits), becomes a payload-2.0 event, and is served
-by the Lambda handler in-process; the proxy response becomes the HTTP response.
+by the local Lambda runtime (``lambda_service``) or the handler in-process; the proxy response
+becomes the HTTP response.
 """
 
 from __future__ import annotations

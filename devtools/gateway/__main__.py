@@ -1,16 +1,25 @@
-"""``python -m devtools.gateway [--port 3000]``: serve the Lambda handler behind the emulator.
+"""``python -m devtools.gateway [--port 3000]``: the API behind a local API Gateway.
 
-The function's settings come from the environment, as on Lambda (identity from the
-authorizer). The authorizer trusts JWT_ISSUER / JWT_AUDIENCE / JWT_JWKS_URL and requires one of
-JWT_SCOPES; when JWT_ISSUER is unset, the local development issuer (``make token``). With
-CORS_ORIGINS set, the API's CORS configuration (policy: ``app/cors.py``) as the stack's
-``cors-origins`` context sets it.
+By default the way it runs on AWS: API Gateway emulator → Runtime API → AWS's runtime
+interface client → the built asset (``devtools.lambda_runtime``), the function configured from
+the synthesized stack, SnapStart's lifecycle and container credentials, orders in moto's
+DynamoDB behind a front that checks every request's key. ``--in-process`` serves the handler
+in this process instead (settings from the environment, e.g. a SQLite STORE_URL): quicker to
+start and easy to debug, but none of Lambda's rules apply.
+
+The authorizer trusts JWT_ISSUER / JWT_AUDIENCE / JWT_JWKS_URL and requires one of JWT_SCOPES;
+when JWT_ISSUER is unset, the local development issuer (``make token``). With CORS_ORIGINS set,
+the API's CORS configuration (policy: ``app/cors.py``) as the stack's ``cors-origins`` context
+sets it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
+import sys
 from functools import partial
 
 import uvicorn
@@ -23,9 +32,13 @@ from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 
+LOCAL_TABLE = "orders-local"
+# Keys for this process's own calls to moto (creating the table); never the function's.
+MOTO_KEYS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
-def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
-    """The emulator configured from the environment (see the module docstring)."""
+
+def authorizer_from_env() -> Authorizer:
+    """The JWT authorizer for JWT_ISSUER..., or the local development issuer."""
     if env_name("jwt_issuer") not in os.environ:
         dev_issuer.signing_key()  # creates the key set on first use
         for name, value in dev_issuer.env().items():
@@ -34,30 +47,108 @@ def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     settings = Settings(identity_mode="gateway")
     if not (settings.jwt_issuer and settings.audiences()):
         raise SystemExit("set JWT_ISSUER and JWT_AUDIENCE (or neither: the development issuer)")
-    authorizer = Authorizer(
+    return Authorizer(
         issuer=settings.jwt_issuer,
         audiences=settings.audiences(),
         jwks_url=settings.jwt_jwks_url,
         scopes=settings.scopes(),
     )
+
+
+def cors_from_env() -> CorsConfiguration | None:
+    """The API's CORS configuration for CORS_ORIGINS, as the stack's ``cors-origins`` sets it."""
+    settings = Settings(identity_mode="gateway")
+    return CorsConfiguration(settings.origins()) if settings.cors_origins else None
+
+
+def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
+    """The emulator serving the handler in this process, configured from the environment."""
+    authorizer = authorizer_from_env()
+    settings = Settings(identity_mode="gateway")
     config = GatewayConfig(
         handler_factory=partial(build_handler, settings),
         authorizer=authorizer,
         timeout=timeout,
-        cors=CorsConfiguration(settings.origins()) if settings.cors_origins else None,
+        cors=cors_from_env(),
     )
     return create_gateway(config)
 
 
+def gateway_through_runtime(
+    *, stage: str, init_type: str, dynamodb_endpoint: str | None, timeout: float
+) -> ASGIApp:
+    """The emulator in front of the local Lambda runtime (see the module docstring)."""
+    from app.store.dynamodb.admin import create_table
+    from app.store.dynamodb.config import DynamoDBConfig
+    from devtools.gateway.lambda_service import LambdaServiceIntegration
+    from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
+    from devtools.lambda_runtime.service import LocalLambda
+
+    authorizer = authorizer_from_env()
+    for name, value in MOTO_KEYS.items():
+        os.environ.setdefault(name, value)
+    region = os.environ.setdefault("AWS_REGION", "us-east-1")
+    if dynamodb_endpoint is None:
+        from devtools.moto_server import SerializedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's access log
+        moto = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        host, port = moto.get_host_and_port()
+        dynamodb_endpoint = f"http://{host}:{port}"
+        print(f"moto's DynamoDB (in memory) on {dynamodb_endpoint}", file=sys.stderr)
+    # moto's first request loads its DynamoDB backend: slow on a busy machine.
+    table = DynamoDBConfig(
+        table=LOCAL_TABLE, region=region, endpoint=dynamodb_endpoint, read_timeout=25
+    )
+    asyncio.run(create_table(table))
+    print(f"synthesizing the {stage} stack (cached)...", file=sys.stderr)
+    template = synthesized_template(stage)
+    (table_id,) = table_ids(template)
+    function = FunctionConfig.from_template(template, names={table_id: LOCAL_TABLE})
+    service = LocalLambda(
+        function,
+        dynamodb_endpoint,
+        init_type=init_type,
+        region=region,
+        echo=partial(print, file=sys.stderr, flush=True),
+    )
+    print(f"building the asset and the runtime (cached); {init_type} init...", file=sys.stderr)
+    integration = LambdaServiceIntegration(service)
+    return create_gateway(
+        GatewayConfig(
+            integration=integration, authorizer=authorizer, timeout=timeout, cors=cors_from_env()
+        )
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the Lambda handler as API Gateway would.")
+    parser = argparse.ArgumentParser(description="Serve the API as API Gateway and Lambda would.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--timeout", type=float, default=INTEGRATION_TIMEOUT)
+    parser.add_argument(
+        "--in-process", action="store_true", help="serve the handler in this process"
+    )
+    parser.add_argument("--init-type", choices=["snap-start", "on-demand"], default="snap-start")
+    parser.add_argument("--stage", choices=["dev", "prod"], default="dev")
+    parser.add_argument(
+        "--dynamodb-endpoint", help="a DynamoDB-compatible server (default: moto, in memory)"
+    )
     args = parser.parse_args()
-    app = gateway_from_env(args.timeout)
+    if args.in_process:
+        app = gateway_from_env(args.timeout)
+        mode = "the handler in this process"
+    else:
+        app = gateway_through_runtime(
+            stage=args.stage,
+            init_type=args.init_type,
+            dynamodb_endpoint=args.dynamodb_endpoint,
+            timeout=args.timeout,
+        )
+        mode = f"the local Lambda runtime ({args.init_type})"
     issuer = os.environ[env_name("jwt_issuer")]
-    print(f"API Gateway emulator on http://{args.host}:{args.port}, JWT issuer {issuer}")
+    print(f"API Gateway emulator on http://{args.host}:{args.port} → {mode}; JWT issuer {issuer}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,12 +31,32 @@ MAX_REQUEST_LINE_AND_HEADERS = 10240  # "Total combined size of request line and
 INTEGRATION_TIMEOUT = 30.0  # "Maximum integration timeout": 30 seconds
 
 
+class Integration(Protocol):
+    """Where the gateway sends each event: ``Function`` (the handler in this process) or a
+    Lambda service (``devtools.gateway.lambda_service``)."""
+
+    async def start(self) -> None: ...
+
+    async def invoke(self, event: dict[str, Any], context: LambdaContext, limit: float) -> Any:
+        """The function's response document; TimeoutError after ``limit`` seconds,
+        ``FunctionError`` when Lambda answers with an error instead."""
+
+    async def stop(self) -> None: ...
+
+
+class FunctionError(Exception):
+    """Lambda answered the invocation with an error (a function error, or the Invoke API
+    refused the request): API Gateway answers 500."""
+
+
 @dataclass
 class GatewayConfig:
-    """What the emulator serves: a handler factory (run on the function's thread) and limits."""
+    """What the emulator serves: a handler factory (run on the function's thread in this
+    process) or an ``integration``, and limits."""
 
-    handler_factory: Callable[[], Handler]
     authorizer: Authorizer
+    handler_factory: Callable[[], Handler] | None = None
+    integration: Integration | None = None
     function_name: str = "orders-api-local"
     memory_limit_in_mb: int = 512
     timeout: float = INTEGRATION_TIMEOUT
@@ -109,7 +129,11 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
     a path converter would not match every path API Gateway accepts, such as one with an
     encoded newline); Starlette runs the lifespan.
     """
-    function = Function(config.handler_factory)
+    function = config.integration
+    if function is None:
+        if config.handler_factory is None:
+            raise ValueError("GatewayConfig needs a handler_factory or an integration")
+        function = Function(config.handler_factory)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -132,7 +156,7 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
     return gateway
 
 
-async def _serve(request: Request, config: GatewayConfig, function: Function) -> Response:
+async def _serve(request: Request, config: GatewayConfig, function: Integration) -> Response:
     request_id = new_request_id()
     if config.cors is not None and _preflight_answered_by_gateway(request):
         answer = preflight_response(config.cors, request.headers)
@@ -153,7 +177,7 @@ def _preflight_answered_by_gateway(request: Request) -> bool:
 
 
 async def _answer(
-    request: Request, config: GatewayConfig, function: Function, request_id: str
+    request: Request, config: GatewayConfig, function: Integration, request_id: str
 ) -> Response:
     scope = request.scope
     raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
@@ -196,6 +220,9 @@ async def _answer(
     except TimeoutError:
         logger.warning("integration timed out after %.1fs (%s)", config.timeout, request_id)
         return gateway_error(504, "Endpoint request timed out")
+    except FunctionError as exc:
+        logger.error("Lambda answered with an error (%s): %s", request_id, exc)
+        return gateway_error(500, "Internal Server Error")
     except Exception:
         logger.exception("the function raised (%s)", request_id)
         return gateway_error(500, "Internal Server Error")

@@ -45,7 +45,8 @@ class DynamoDBConfig:
 
     @classmethod
     def from_url(cls, url: str, environ: Mapping[str, str] | None = None) -> DynamoDBConfig:
-        """Parse a store URL; the region falls back to ``AWS_REGION``/``AWS_DEFAULT_REGION``."""
+        """Parse a store URL; the region falls back to ``AWS_REGION``/``AWS_DEFAULT_REGION``,
+        the endpoint to the AWS SDKs' ``AWS_ENDPOINT_URL_DYNAMODB``/``AWS_ENDPOINT_URL``."""
         env = os.environ if environ is None else environ
         parts = urlsplit(url)
         if parts.scheme != "dynamodb" or parts.path not in ("", "/"):
@@ -61,7 +62,12 @@ class DynamoDBConfig:
         region = options.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if not region:
             raise ValueError(f"No AWS region: add ?region= to {url!r} or set AWS_REGION")
-        endpoint = options.get("endpoint") or None
+        endpoint = (
+            options.get("endpoint")
+            or env.get("AWS_ENDPOINT_URL_DYNAMODB")
+            or env.get("AWS_ENDPOINT_URL")
+            or None
+        )
         if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
             raise ValueError(f"DynamoDB endpoint must be an http(s) URL, got {endpoint!r}")
         defaults = cls(table=table, region=region)

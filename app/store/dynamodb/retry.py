@@ -16,6 +16,7 @@ from typing import TypeVar
 
 import httpx
 from aiodynamo.errors import (
+    ExpiredToken,
     InternalDynamoError,
     ProvisionedThroughputExceeded,
     RequestLimitExceeded,
@@ -44,6 +45,10 @@ def classify(exc: BaseException) -> Fault | None:
     if isinstance(exc, Throttled | ProvisionedThroughputExceeded | RequestLimitExceeded):
         return Fault.NOT_APPLIED
     if isinstance(exc, httpx.ConnectError | TransactionConflict):
+        return Fault.NOT_APPLIED
+    if isinstance(exc, ExpiredToken):
+        # Refused before it ran. The client has dropped the key; the next attempt fetches a
+        # fresh one (container credentials can expire sooner than the client expected).
         return Fault.NOT_APPLIED
     if isinstance(exc, TransactionCanceled) and any(
         reason is not None and reason.code in {"TransactionConflict", "ThrottlingError"}

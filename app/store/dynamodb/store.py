@@ -6,6 +6,7 @@ item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/ret
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Collection
 from datetime import datetime
@@ -15,7 +16,7 @@ from uuid import UUID
 
 import httpx
 from aiodynamo.client import Client
-from aiodynamo.credentials import EnvironmentCredentials
+from aiodynamo.credentials import Credentials
 from aiodynamo.errors import ConditionalCheckFailed
 from aiodynamo.expressions import (
     Condition,
@@ -77,6 +78,7 @@ class DynamoDBStore:
     ) -> None:
         self.config = config
         self._transport = transport
+        self._tls: ssl.SSLContext | None = None
         self._http: httpx.AsyncClient | None = None
         self._client: Client | None = None
         self._records = IdempotencyRecords(self._send)
@@ -100,23 +102,39 @@ class DynamoDBStore:
 
     async def open(self) -> None:
         """Create the HTTP client. No request is made: the table is created by the deployment
-        (or ``app.store.dynamodb.admin`` locally), so a cold start pays no round trip."""
-        credentials = EnvironmentCredentials()
-        if credentials.is_disabled():
-            raise RuntimeError("No AWS credentials: set AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY")
+        (or ``app.store.dynamodb.admin`` locally), so a cold start pays no round trip.
+
+        Credentials come from the standard chain, looked up on the first call: environment
+        keys (Lambda without SnapStart, local runs), the shared credentials file, then the
+        container endpoint with its authorization token (Lambda with SnapStart sets only
+        ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and ``AWS_CONTAINER_AUTHORIZATION_TOKEN``),
+        whose short-lived keys are fetched again before they expire.
+        """
         cfg = self.config
+        if self._tls is None:  # loading the CA bundle costs tens of ms: once per process
+            self._tls = httpx.create_ssl_context()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
             transport=self._transport,
+            verify=self._tls,
         )
         self._client = Client(
             HTTPX(self._http),
-            credentials,
+            Credentials.auto(),
             cfg.region,
             endpoint=None if cfg.endpoint is None else URL(cfg.endpoint),
             numeric_type=int,  # every number we store is an integer
             throttle_config=ONE_ATTEMPT,
         )
+
+    async def reconnect(self) -> None:
+        """Drop pooled connections and cached credentials; the next call opens and fetches anew.
+
+        After a SnapStart restore both are stale: the snapshot's connections are gone and the
+        keys fetched during init may have expired while the snapshot waited.
+        """
+        await self.close()
+        await self.open()
 
     async def close(self) -> None:
         if self._http is not None:

@@ -1,4 +1,4 @@
-"""moto's DynamoDB server for the tests (real HTTP), made atomic per request like DynamoDB."""
+"""moto's DynamoDB server (real HTTP) for tests and tools, atomic per request like DynamoDB."""
 
 from __future__ import annotations
 

@@ -1,0 +1,111 @@
+"""Lambda's platform log lines (INIT_START, START, REPORT...) and the numbers they carry.
+
+With the function's log format JSON (the stack's), Lambda writes them as ``platform.*``
+records; with Text, as the familiar tab-separated lines. Both come from the same ``Report``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+RUNTIME_VERSION = "python:3.13.local"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One invocation's REPORT."""
+
+    request_id: str
+    duration_ms: float
+    memory_size_mb: int
+    max_memory_used_mb: int
+    status: str = "success"  # "success", "error" or "timeout"
+    error_type: str | None = None
+    init_duration_ms: float | None = None  # on-demand: the first invocation of an environment
+    restore_duration_ms: float | None = None  # SnapStart: the first one after a restore
+
+    @property
+    def billed_duration_ms(self) -> int:
+        return max(1, math.ceil(self.duration_ms))
+
+    def metrics(self) -> dict[str, Any]:
+        metrics: dict[str, Any] = {
+            "durationMs": round(self.duration_ms, 2),
+            "billedDurationMs": self.billed_duration_ms,
+            "memorySizeMB": self.memory_size_mb,
+            "maxMemoryUsedMB": self.max_memory_used_mb,
+        }
+        if self.init_duration_ms is not None:
+            metrics["initDurationMs"] = round(self.init_duration_ms, 2)
+        if self.restore_duration_ms is not None:
+            metrics["restoreDurationMs"] = round(self.restore_duration_ms, 2)
+            metrics["billedRestoreDurationMs"] = math.ceil(self.restore_duration_ms)
+        return metrics
+
+    def text(self) -> str:
+        fields = [
+            f"REPORT RequestId: {self.request_id}",
+            f"Duration: {self.duration_ms:.2f} ms",
+            f"Billed Duration: {self.billed_duration_ms} ms",
+            f"Memory Size: {self.memory_size_mb} MB",
+            f"Max Memory Used: {self.max_memory_used_mb} MB",
+        ]
+        if self.init_duration_ms is not None:
+            fields.append(f"Init Duration: {self.init_duration_ms:.2f} ms")
+        if self.restore_duration_ms is not None:
+            fields.append(f"Restore Duration: {self.restore_duration_ms:.2f} ms")
+            fields.append(f"Billed Restore Duration: {math.ceil(self.restore_duration_ms)} ms")
+        if self.status != "success":
+            fields.append(f"Status: {self.status}")
+            if self.error_type:
+                fields.append(f"Error Type: {self.error_type}")
+        return "\t".join(fields)
+
+
+class Logs:
+    """The function's log stream: its own output and the platform's lines, in order.
+
+    ``echo`` (if given) receives every line as it is written, e.g. to print it.
+    """
+
+    def __init__(self, log_format: str, echo: Callable[[str], None] | None = None) -> None:
+        self.json = log_format.upper() == "JSON"
+        self.echo = echo
+        self._lock = threading.Lock()
+        self._lines: list[str] = []
+
+    def lines(self) -> list[str]:
+        with self._lock:
+            return list(self._lines)
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+        if self.echo is not None:
+            self.echo(line)
+
+    def platform(self, kind: str, record: dict[str, Any], text: str) -> None:
+        """A platform record: ``{"time", "type": "platform.<kind>", "record"}`` or ``text``."""
+        if self.json:
+            now = time.time()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+            stamp += f".{int(now % 1 * 1000):03d}Z"
+            self.write(json.dumps({"time": stamp, "type": f"platform.{kind}", "record": record}))
+        else:
+            self.write(text)
+
+    def report(self, report: Report) -> None:
+        record: dict[str, Any] = {
+            "requestId": report.request_id,
+            "metrics": report.metrics(),
+            "status": report.status,
+        }
+        if report.error_type:
+            record["errorType"] = report.error_type
+        self.platform("report", record, report.text())
