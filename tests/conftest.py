@@ -134,6 +134,7 @@ def _cells() -> frozenset[tuple[str, str]] | None:
     return frozenset((store, transport) for store, transport in cells)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the covering cells; mark slow modules; keep CDK/bundle tests on one xdist worker
     (their session fixtures synthesize and bundle once per worker)."""

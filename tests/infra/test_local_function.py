@@ -28,4 +28,6 @@ def test_the_local_runtime_reads_the_synthesized_function(dev: Synthesized) -> N
         "IDENTITY_MODE": "gateway",
         "GREET_DELAY": "3",
         "LOG_LEVEL": "INFO",
+        "STAGE": "dev",
+        "METRICS": "emf",
     }
