@@ -94,6 +94,7 @@ class ExecutionEnvironment:
     init_ms: float | None = None
     restore_ms: float | None = None
     frozen: bool = False
+    peak_memory_mb: int = 0  # the last VmHWM read (a killed process has none left to read)
     stopping: bool = False  # never frozen again: the shutdown must be able to run
 
     def __post_init__(self) -> None:
@@ -174,6 +175,7 @@ class ExecutionEnvironment:
             seconds = f"{limit:.2f}"
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
             message = f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds"
+            self.max_memory_used_mb()  # before the process goes
             await self.kill()  # Lambda resets the environment after a timeout
             outcome = Outcome("timeout", json.dumps({"errorMessage": message}).encode())
             outcome.error_type = "Sandbox.Timedout"
@@ -183,16 +185,15 @@ class ExecutionEnvironment:
 
     def max_memory_used_mb(self) -> int:
         """The process's peak resident memory (VmHWM), in MB rounded up."""
-        if self.process is None:
-            return 0
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return 0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return -(-int(line.split()[1]) // 1024)
-        return 0
+        if self.process is not None:
+            try:
+                status = Path(f"/proc/{self.process.pid}/status").read_text()
+            except OSError:
+                status = ""
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_memory_mb = -(-int(line.split()[1]) // 1024)
+        return self.peak_memory_mb
 
     async def stop(self, *, grace: float, how: str = "sigterm") -> int | None:
         """End the process: SIGTERM then SIGKILL after ``grace`` seconds (Lambda's shutdown
@@ -208,6 +209,7 @@ class ExecutionEnvironment:
                 process.send_signal(signal.SIGTERM)
             done, _ = await asyncio.wait({self.exited}, timeout=grace)
             if not done:
+                self.logs.write(f"[local runtime] no exit {grace:g} s after {how}: SIGKILL")
                 process.kill()
         return await self._finish()
 
@@ -251,6 +253,7 @@ class ExecutionEnvironment:
     def runtime_response(self, request_id: str, body: bytes) -> None:
         invocation = self._invocation(request_id)
         invocation.finished = time.monotonic()
+        self.max_memory_used_mb()  # now: a runtime refused a response exits soon after
         if len(body) > MAX_RESPONSE_BYTES:
             limit = f"{MAX_RESPONSE_BYTES} bytes"
             _resolve(
@@ -270,6 +273,7 @@ class ExecutionEnvironment:
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         invocation = self._invocation(request_id)
         invocation.finished = time.monotonic()
+        self.max_memory_used_mb()
         kind = error_type or _error_type(body) or "Unhandled"
         _resolve(invocation.done, Outcome("error", body, kind))
 

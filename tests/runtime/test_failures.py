@@ -117,8 +117,11 @@ def test_an_invocation_error_keeps_the_environment(
 
 def test_a_response_over_6_mb_is_a_function_error(start_probe: StartLambda, tmp_path: Path) -> None:
     service = start_probe("huge")
-    error = error_of(service.invoke(EVENT))
+    result = service.invoke(EVENT)
+    error = error_of(result)
     assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert result.report is not None
+    assert result.report.max_memory_used_mb > 7  # it held the 7 MB response
     assert "6291556 bytes" in error["errorMessage"]
     response = through_gateway(service, tmp_path)
     assert (response.status_code, response.json()) == (500, INTERNAL_ERROR)
@@ -156,6 +159,7 @@ def test_an_invocation_over_the_timeout_is_stopped(
     (report,) = service.reports
     assert (report.status, report.error_type) == ("timeout", "Sandbox.Timedout")
     assert 1000 <= report.duration_ms < 3000
+    assert report.max_memory_used_mb > 0
     response = through_gateway(service, tmp_path)  # the reset environment starts again
     assert (response.status_code, response.json()) == (500, INTERNAL_ERROR)
     assert len(service.environments) == 2
