@@ -10,7 +10,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 from fastapi import FastAPI
 
 from app.body_limit import BodyLimitMiddleware
-from app.config import Settings
+from app.config import Settings, load_settings
 from app.errors import register_error_handlers
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.openapi import require_authentication
@@ -19,6 +19,8 @@ from app.service import OrdersService
 from app.store import OrderStore, open_store
 
 ROUTERS = (greeting.router, orders.router, docs.router)  # the hot route first
+
+logger = logging.getLogger("app")
 
 
 @runtime_checkable
@@ -57,8 +59,8 @@ def create_app(
     identity: IdentityProvider | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Nothing connects until startup (the lifespan)."""
-    settings = settings or Settings()
-    logging.getLogger("app").setLevel(settings.log_level.upper())
+    settings = settings or load_settings()
+    logger.setLevel(settings.log_level)
     store = store if store is not None else open_store(settings.store_url)
     identity = identity if identity is not None else build_identity(settings)
 
@@ -69,7 +71,9 @@ def create_app(
             resources.push_async_callback(store.close)
             if isinstance(identity, SupportsAclose):
                 resources.push_async_callback(identity.aclose)
+            logger.info("app started (%s open)", type(store).__name__)
             yield
+        logger.info("app stopped: store closed")
 
     app = FastAPI(
         # The modules' routes are the app's own, not included routers: FastAPI 0.165 serves

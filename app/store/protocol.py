@@ -85,6 +85,27 @@ class OrderStore(Protocol):
         """Drop an in-flight claim (never a completed record) so the key can be used again."""
 
 
+STORE_URL_FORMS = (
+    "sqlite:///<relative path>, sqlite:////<absolute path> or "
+    "dynamodb://<table>[?region=<region>&endpoint=<url>]"
+)
+
+
+def check_store_url(url: str) -> None:
+    """Raise ``ValueError`` saying what is wrong unless ``url`` names a store (connects nowhere)."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from app.store.sqlite import path_from_url
+
+        path_from_url(url)
+    elif scheme == "dynamodb":
+        from app.store.dynamodb.config import DynamoDBConfig
+
+        DynamoDBConfig.from_url(url)
+    else:
+        raise ValueError(f"not a store URL; use {STORE_URL_FORMS}")
+
+
 def open_store(url: str) -> OrderStore:
     """Build (not yet connect) the store a URL names.
 
@@ -100,4 +121,4 @@ def open_store(url: str) -> OrderStore:
         from app.store.dynamodb.store import DynamoDBStore
 
         return DynamoDBStore.from_url(url)
-    raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}")
+    raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}; use {STORE_URL_FORMS}")
