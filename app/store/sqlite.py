@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -80,6 +82,25 @@ def _row_to_order(row: Any) -> Order:
     )
 
 
+# aiosqlite's worker thread is no daemon (a connection is always closed on its own thread), so
+# one left open keeps the process alive after its main thread ended: a script that imported the
+# Lambda handler, say. Connections still open then are closed, after the work queued on them.
+_still_open: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+_watching = threading.Lock()
+
+
+def _close_when_the_main_thread_ends(conn: aiosqlite.Connection) -> None:
+    _still_open.add(conn)
+    if _watching.acquire(blocking=False):  # one watcher per process, started once
+
+        def watch() -> None:
+            threading.main_thread().join()
+            for left_open in list(_still_open):
+                left_open.stop()
+
+        threading.Thread(target=watch, name="sqlite-close-at-exit", daemon=True).start()
+
+
 def path_from_url(url: str) -> str:
     """``sqlite:///var/x.db`` → ``var/x.db`` (relative); ``sqlite:////tmp/x.db`` → ``/tmp/x.db``."""
     parts = urlsplit(url)
@@ -126,17 +147,25 @@ class SQLiteStore:
         conn = await aiosqlite.connect(
             self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
-        await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
-        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
-        for statement in SCHEMA:
-            await conn.execute_fetchall(statement)
+        try:
+            await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute_fetchall("PRAGMA journal_mode = WAL")  # first read of the file
+            await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+            for statement in SCHEMA:
+                await conn.execute_fetchall(statement)
+        except BaseException:
+            # Not a database, not writable...: release the connection and its thread, or the
+            # failed startup could never exit.
+            await conn.close()
+            raise
         self._conn = conn
+        _close_when_the_main_thread_ends(conn)
 
     async def close(self) -> None:
         if self._conn is not None:
             async with self._lock:
                 await self._conn.close()
+            _still_open.discard(self._conn)
             self._conn = None
 
     async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[Any]:
