@@ -31,11 +31,16 @@ setup: $(UV) ## Install everything (app, tests, lint, CDK) into .venv, as locked
 setup-serve: $(UV)
 	$(UV) sync --locked --inexact --all-extras --no-default-groups
 
+# Servers run from the environment's own interpreter, not under `uv run`: a terminal's Ctrl-C
+# reaches the whole process group and `uv run` forwards it once more, which uvicorn takes for a
+# second Ctrl-C ("force quit"). With `exec` the server is the one process make waits for.
+VENV_PYTHON := $(or $(UV_PROJECT_ENVIRONMENT),$(CURDIR)/.venv)/bin/python
+
 run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
-	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 gateway: setup ## Serve the Lambda handler behind a local API Gateway on http://$(HOST):$(GATEWAY_PORT) (JWT: make token)
-	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
+	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT)
 
 smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] (any running instance)
 	@test -n "$(BASE_URL)" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }

@@ -103,7 +103,14 @@ TRANSPORTS = ["asgi", "lambda-v2", "lambda-v1"]
 COVERING_CELLS = frozenset({("sqlite", "asgi"), ("dynamodb", "lambda-v2"), ("sqlite", "lambda-v1")})
 # Modules that build bundles, synthesize stacks, start servers or fuzz: out of `make check`.
 SLOW_MODULES = frozenset(
-    {"test_fuzz", "test_lambda_runtime", "test_smoke_live", "test_server", "test_dynamodb_faults"}
+    {
+        "test_fuzz",
+        "test_lambda_runtime",
+        "test_smoke_live",
+        "test_server",
+        "test_dynamodb_faults",
+        "test_process_lifecycle",
+    }
 )
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from functools import partial
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import Settings, env_name
+from app.config import ConfigError, env_name, load_settings
+from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
@@ -28,7 +30,7 @@ def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
         for name, value in dev_issuer.env().items():
             if name != env_name("identity_mode"):
                 os.environ.setdefault(name, value)
-    settings = Settings(identity_mode="gateway")
+    settings = load_settings(identity_mode="gateway")
     if not (settings.jwt_issuer and settings.audiences()):
         raise SystemExit("set JWT_ISSUER and JWT_AUDIENCE (or neither: the development issuer)")
     authorizer = Authorizer(
@@ -46,10 +48,23 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--timeout", type=float, default=INTEGRATION_TIMEOUT)
     args = parser.parse_args()
-    app = gateway_from_env(args.timeout)
+    try:
+        app = gateway_from_env(args.timeout)
+    except ConfigError as exc:
+        for line in str(exc).splitlines():
+            print(f"configuration error: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
     issuer = os.environ[env_name("jwt_issuer")]
     print(f"API Gateway emulator on http://{args.host}:{args.port}, JWT issuer {issuer}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # Ctrl-C: in-flight requests get the server's drain time, then the function shuts down.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=log_config("devtools"),
+        timeout_graceful_shutdown=ServerLimits().drain_timeout,
+    )
 
 
 if __name__ == "__main__":
