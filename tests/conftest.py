@@ -110,6 +110,7 @@ SLOW_MODULES = frozenset(
         "test_server",
         "test_dynamodb_faults",
         "test_process_lifecycle",
+        "test_server_limits",
     }
 )
 

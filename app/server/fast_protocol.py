@@ -2,7 +2,7 @@
 
 httptools keeps a header it has not finished in one growing buffer, with no limit, and offers
 no hook inside it. So the bytes of an unfinished request head are counted here, and a chunk
-that would take the head over ``max_head_bytes`` without ending it is never fed.
+that would take the head over ``max_head_bytes`` is never fed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from app.server.protocols import HEAD_END, Guard, Phase, answer, request_too_slow, too_large
+from app.server.protocols import Guard, Phase, oversized
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -58,20 +58,17 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._at = "between"
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
+        if self.guard.answered or self.transport.is_closing():
             return
         limit = self.guard.limits.max_head_bytes
-        line_ended = self._line_ended or b"\n" in data
-        if (
-            self._at != "body"
-            and self._head_bytes + len(data) > limit
-            and HEAD_END not in self._tail + data
-        ):
-            answer(self.transport, *too_large(line_ended))  # the head cannot end in time
-            return
+        if self._at != "body":
+            too_big = oversized(limit, self._head_bytes, self._line_ended, self._tail, data)
+            if too_big:
+                self.guard.answer(self.transport, *too_big)  # never fed to the parser
+                return
         began_before = self._at == "head"
         super().data_received(data)
-        if self.transport.is_closing():
+        if self.guard.answered or self.transport.is_closing():
             self.guard.cancel()
             return
         if self._at != "head":
@@ -81,15 +78,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # A head began in an earlier chunk, or in this one: then all of it is counted (more
         # than the head only when a pipelined request ended in the same chunk).
         self._head_bytes = (self._head_bytes if began_before else 0) + len(data)
-        self._line_ended = line_ended if began_before else b"\n" in data
+        self._line_ended = (began_before and self._line_ended) or b"\n" in data
         self._tail = data[-3:]
         if self._head_bytes > limit:
-            answer(self.transport, *too_large(self._line_ended))
+            self.guard.answer(self.transport, 431, "Request header fields too large")
             return
         self.guard.expect("head", self._too_slow)
 
     def _too_slow(self, phase: Phase) -> None:
-        request_too_slow(self.transport, phase, self.cycle)
+        self.guard.too_slow(self.transport, phase, self.cycle)
 
     def send_400_response(self, msg: str) -> None:
-        answer(self.transport, 400, "Invalid HTTP request")
+        self.guard.answer(self.transport, 400, "Invalid HTTP request")

@@ -27,6 +27,7 @@ from app.server.limits import ServerLimits
 
 Phase = Literal["head", "body"]
 HEAD_END = b"\r\n\r\n"
+LINGER = 2.0  # seconds a connection the server answered itself drains before it is closed
 
 
 class BoundedConfig(uvicorn.Config):
@@ -43,32 +44,27 @@ class BoundedConfig(uvicorn.Config):
         self.limits = limits
 
 
-def answer(
-    transport: asyncio.BaseTransport, status: int, detail: str, *headers: tuple[str, str]
-) -> None:
-    """Write a JSON error response of the server's own and close the connection."""
-    assert isinstance(transport, asyncio.WriteTransport)  # noqa: S101 - a TCP transport
-    body = json.dumps({"detail": detail}).encode()
-    lines = [
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-        "content-type: application/json",
-        f"content-length: {len(body)}",
-        "connection: close",
-        *(f"{name}: {value}" for name, value in headers),
-    ]
-    transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-    transport.close()
+def oversized(
+    limit: int, head_bytes: int, line_ended: bool, tail: bytes, data: bytes
+) -> tuple[int, str] | None:
+    """The answer when ``data`` takes an unfinished request head over ``limit`` bytes: 414 when
+    its request line alone is longer, else 431; None while it fits.
 
-
-def too_large(request_line_ended: bool) -> tuple[int, str]:
-    if not request_line_ended:
-        return 414, "Request line too long"
-    return 431, "Request header fields too large"
+    ``head_bytes`` of the head came before, ending in ``tail`` (its last bytes, in case the
+    blank line that ends a head spans two chunks); ``line_ended``: its request line has ended.
+    """
+    end = (tail + data).find(HEAD_END)
+    in_head = len(data) if end < 0 else end + len(HEAD_END) - len(tail)
+    if head_bytes + in_head <= limit:
+        return None
+    if line_ended or b"\n" in data[: max(0, limit - head_bytes)]:
+        return 431, "Request header fields too large"
+    return 414, "Request line too long"
 
 
 class Guard:
-    """One connection's limits: the connection cap, and one timer for the request's head or
-    body (whichever is being received)."""
+    """One connection's limits: the connection cap, one timer for the request's head or body
+    (whichever is being received), and the answers the server gives itself."""
 
     def __init__(self, config: uvicorn.Config, loop: asyncio.AbstractEventLoop) -> None:
         limits = getattr(config, "limits", None)
@@ -76,12 +72,13 @@ class Guard:
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self.phase: Phase | None = None
+        self.answered = False  # the server answered and ends the connection: ignore its data
 
-    def admit(self, server_state: ServerState, transport: asyncio.BaseTransport) -> bool:
+    def admit(self, server_state: ServerState, transport: asyncio.Transport) -> bool:
         """False (and the connection answered 503) when the server is at its connection cap."""
         if len(server_state.connections) < self.limits.max_connections:
             return True
-        answer(transport, 503, "Too many open connections; retry later", ("retry-after", "1"))
+        self.answer(transport, 503, "Too many open connections; retry later", ("retry-after", "1"))
         return False
 
     def expect(self, phase: Phase | None, expired: Callable[[Phase], None]) -> None:
@@ -100,22 +97,48 @@ class Guard:
             self._timer = None
         self.phase = None
 
+    def answer(
+        self, transport: asyncio.Transport, status: int, detail: str, *headers: tuple[str, str]
+    ) -> None:
+        """Send a JSON error of the server's own and end the connection.
 
-def request_too_slow(transport: asyncio.BaseTransport, phase: Phase, cycle: Any | None) -> None:
-    """408 for a request whose head or body did not arrive in time (closed if answered)."""
-    if transport.is_closing():
-        return
-    if cycle is not None:
-        cycle.disconnected = True  # the app's receive() says http.disconnect; its answer is dropped
-        if cycle.response_started:
+        Closing a socket whose client is still sending makes the kernel reset the connection,
+        and a reset can destroy the answer before the client reads it. So the answer is
+        followed by a FIN, what still arrives is read and dropped, and the socket is closed
+        when the client closes its side, or after ``LINGER`` seconds.
+        """
+        self.cancel()
+        self.answered = True
+        body = json.dumps({"detail": detail}).encode()
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            "content-type: application/json",
+            f"content-length: {len(body)}",
+            "connection: close",
+            *(f"{name}: {value}" for name, value in headers),
+        ]
+        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        if transport.can_write_eof():
+            transport.write_eof()
+            self._loop.call_later(LINGER, transport.close)
+        else:
             transport.close()
+
+    def too_slow(self, transport: asyncio.Transport, phase: Phase, cycle: Any | None) -> None:
+        """408 for a request whose head or body did not arrive in time."""
+        if transport.is_closing() or self.answered:
             return
-    what = "headers" if phase == "head" else "body"
-    answer(transport, 408, f"Request {what} not received in time")
+        if cycle is not None:
+            cycle.disconnected = True  # the app's receive() gets http.disconnect
+            if cycle.response_started:
+                transport.close()
+                return
+        what = "headers" if phase == "head" else "body"
+        self.answer(transport, 408, f"Request {what} not received in time")
 
 
 class BoundedH11Protocol(H11Protocol):
-    """h11 (pure Python): bounds the head through ``h11_max_incomplete_event_size``."""
+    """h11, the pure-Python parser (uvicorn's choice without the ``fast`` extra)."""
 
     def __init__(
         self,
@@ -140,11 +163,20 @@ class BoundedH11Protocol(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
+        if self.guard.answered or self.transport.is_closing():
             return
+        if self.conn.their_state is h11.IDLE:
+            # h11 checks its limit only on a head still incomplete after a read: one that
+            # arrives whole is parsed whatever its size.
+            head = self.conn.trailing_data[0]
+            limit = self.guard.limits.max_head_bytes
+            too_big = oversized(limit, len(head), b"\n" in head, head[-3:], data)
+            if too_big:
+                self.guard.answer(self.transport, *too_big)
+                return
         super().data_received(data)
         state = self.conn.their_state
-        if self.transport.is_closing():
+        if self.guard.answered or self.transport.is_closing():
             self.guard.cancel()
         elif state is h11.IDLE and self.conn.trailing_data[0]:
             self.guard.expect("head", self._too_slow)
@@ -152,11 +184,7 @@ class BoundedH11Protocol(H11Protocol):
             self.guard.expect("body" if state is h11.SEND_BODY else None, self._too_slow)
 
     def _too_slow(self, phase: Phase) -> None:
-        request_too_slow(self.transport, phase, self.cycle)
+        self.guard.too_slow(self.transport, phase, self.cycle)
 
     def send_400_response(self, msg: str) -> None:
-        buffered = self.conn.trailing_data[0]
-        if len(buffered) > self.guard.limits.max_head_bytes:
-            answer(self.transport, *too_large(b"\n" in buffered))
-        else:
-            answer(self.transport, 400, "Invalid HTTP request")
+        self.guard.answer(self.transport, 400, "Invalid HTTP request")
