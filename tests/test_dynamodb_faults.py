@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -49,11 +50,11 @@ class Api:
         return (await self.client.get("/orders")).json()
 
 
-@pytest.fixture
-async def api(moto_endpoint: str) -> AsyncIterator[Api]:
-    store_url = await fresh_dynamodb_table(moto_endpoint)
+@asynccontextmanager
+async def serving(store_url: str, policy: RetryPolicy) -> AsyncIterator[Api]:
+    """The app on the DynamoDB store at ``store_url`` behind a FaultyTransport."""
     transport = FaultyTransport()
-    config = replace(DynamoDBConfig.from_url(store_url), retry=FAST_RETRY)
+    config = replace(DynamoDBConfig.from_url(store_url), retry=policy)
     store = DynamoDBStore(config, transport=transport)
     app: FastAPI = create_app(
         Settings(store_url=store_url, greet_delay=0), store=store, identity=HeaderIdentity()
@@ -63,6 +64,12 @@ async def api(moto_endpoint: str) -> AsyncIterator[Api]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
         yield Api(client, transport, store)
+
+
+@pytest.fixture
+async def api(moto_endpoint: str) -> AsyncIterator[Api]:
+    async with serving(await fresh_dynamodb_table(moto_endpoint), FAST_RETRY) as served:
+        yield served
 
 
 async def timed(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
@@ -206,3 +213,50 @@ async def test_an_endpoint_that_never_answers_is_503_within_the_budget(
         assert_unavailable(await timed(client, "POST", "/orders", json=order_body()))
         finished.set()
     assert connections >= 4  # each request was retried on a fresh connection
+
+
+async def test_a_key_whose_claim_lands_after_the_503_is_free_for_the_retry(
+    moto_endpoint: str,
+) -> None:
+    """moto stopped (SIGSTOP) during a keyed POST: 503 once the budget is spent; the claims the
+    app gave up on reach the table after that (SIGCONT). A client that obeys Retry-After gets a
+    fresh attempt, not a 409 for as long as a fixed lease."""
+    policy = replace(FAST_RETRY, budget=2.0)
+    key = {"Idempotency-Key": "frozen-1"}
+    async with serving(await fresh_dynamodb_table(moto_endpoint), policy) as api:
+        api.transport.freeze(read_timeout=0.6)  # attempts until the budget is spent
+        first = await timed(api.client, "POST", "/orders", json=order_body("late"), headers=key)
+        assert_unavailable(first)
+        assert "PutItem" in await api.transport.thaw()  # a claim was applied after the 503
+        answers = []
+        for _ in range(3):
+            await asyncio.sleep(int(first.headers["retry-after"]))
+            retry = await api.client.post("/orders", json=order_body("late"), headers=key)
+            answers.append(retry.status_code)
+            if retry.status_code != 409:
+                break
+            assert retry.headers["retry-after"] == "1"
+        assert answers[-1] == 201, answers
+        replay = await api.client.post("/orders", json=order_body("late"), headers=key)
+        assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
+        assert replay.json() == retry.json()
+        assert (await api.snapshot()) == {"orders": [retry.json()]}
+
+
+@pytest.mark.parametrize("frozen", [("PutItem",), ("TransactWriteItems", "DeleteItem")])
+async def test_a_keyed_write_answers_within_one_budget(
+    moto_endpoint: str, frozen: tuple[str, ...]
+) -> None:
+    """Claim, write and release share one budget: a frozen write is not followed by a release
+    with a budget of its own (which made a keyed 503 take twice the budget)."""
+    policy = replace(FAST_RETRY, budget=1.0)
+    async with serving(await fresh_dynamodb_table(moto_endpoint), policy) as api:
+        api.transport.freeze(*frozen, read_timeout=0.4)  # 4 attempts outlast the budget
+        started = time.monotonic()
+        response = await api.client.post(
+            "/orders", json=order_body("x"), headers={"Idempotency-Key": "budget-1"}
+        )
+        elapsed = time.monotonic() - started
+        assert_unavailable(response)
+        assert elapsed < policy.budget * 1.5
+        await api.transport.thaw()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -83,6 +84,14 @@ class OrderStore(Protocol):
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         """Drop an in-flight claim (never a completed record) so the key can be used again."""
+
+    def one_budget(self) -> AbstractContextManager[timedelta]:
+        """Make every call inside end within one time budget; yield its length.
+
+        A keyed request claims, writes and releases inside one budget, and its claim's lease is
+        that length: by the time the request has given up (a 503), its claim has expired, even
+        one that reached the store late.
+        """
 
 
 STORE_URL_FORMS = (

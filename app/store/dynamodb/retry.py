@@ -3,14 +3,18 @@
 aiodynamo's own ``throttle_config`` is not used for this (the client is given a single-attempt
 config): it does not retry ``RequestLimitExceeded`` or 5xx other than 500/503, and its time limit
 is checked before a sleep and another attempt, so the total can overshoot. Here one deadline
-bounds every attempt, wait and follow-up request of one store operation.
+bounds every attempt, wait and follow-up request of one store operation, and ``one_budget``
+makes several operations (a keyed request's claim, write and release) share one deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -32,6 +36,23 @@ from app.store.dynamodb.config import RetryPolicy
 logger = logging.getLogger("app.store.dynamodb")
 
 T = TypeVar("T")
+
+# When set: the loop time by which every store operation started in this context must end.
+_shared_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
+
+
+@contextmanager
+def one_budget(policy: RetryPolicy) -> Iterator[timedelta]:
+    """Every store operation started inside ends by one deadline, ``policy.budget`` from now
+    (or an enclosing scope's, if earlier). Yields the time that leaves."""
+    now = asyncio.get_running_loop().time()
+    outer = _shared_deadline.get()
+    ends = now + policy.budget if outer is None else min(outer, now + policy.budget)
+    token = _shared_deadline.set(ends)
+    try:
+        yield timedelta(seconds=max(0.0, ends - now))
+    finally:
+        _shared_deadline.reset(token)
 
 
 class Fault(Enum):
@@ -72,6 +93,9 @@ class Retrier:
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
         self._deadline = self._started + policy.budget
+        shared = _shared_deadline.get()
+        if shared is not None:
+            self._deadline = min(self._deadline, shared)
         self.maybe_applied = False
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
@@ -95,5 +119,12 @@ class Retrier:
                 break
             await asyncio.sleep(pause)
         elapsed = self._loop.time() - self._started
-        logger.warning("DynamoDB %s unavailable after %.2f s: %r", self._operation, elapsed, last)
+        if last is None:
+            logger.warning(
+                "DynamoDB %s not attempted: the request's budget is spent", self._operation
+            )
+        else:
+            logger.warning(
+                "DynamoDB %s unavailable after %.2f s: %r", self._operation, elapsed, last
+            )
         raise StoreUnavailable(retry_after=self._policy.retry_after)

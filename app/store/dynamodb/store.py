@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -48,7 +49,7 @@ from app.store.dynamodb.items import (
     to_item,
     to_order,
 )
-from app.store.dynamodb.retry import Retrier
+from app.store.dynamodb.retry import Retrier, one_budget
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
 
@@ -304,3 +305,6 @@ class DynamoDBStore:
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         retry = Retrier(self.config.retry, "release")
         await retry(partial(self._records.release, owner, key, fingerprint))
+
+    def one_budget(self) -> AbstractContextManager[timedelta]:
+        return one_budget(self.config.retry)
