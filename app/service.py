@@ -99,6 +99,10 @@ class OrdersService:
         digest = fingerprint("create", items=[asdict(i) for i in items])
         return await self._idempotently(owner, idempotency_key, digest, place)
 
+    async def check_store(self) -> None:
+        """Readiness: ``StoreUnavailable`` unless the store answers."""
+        await self._store.check()
+
     async def list(
         self, owner: str, *, cancelled: bool | None, limit: int, cursor: str | None
     ) -> Listing:

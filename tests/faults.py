@@ -20,6 +20,13 @@ ERROR_ANSWERS: dict[str, tuple[int, str]] = {
     "bad-gateway": (502, "BadGateway"),
     "unavailable": (503, "ServiceUnavailable"),
 }
+# answers of a misconfigured store: no retry can help
+MISCONFIGURED_ANSWERS: dict[str, tuple[int, str]] = {
+    "missing-table": (400, "ResourceNotFoundException"),
+    "access-denied": (400, "AccessDeniedException"),
+    "unknown-key-id": (400, "UnrecognizedClientException"),
+    "bad-signature": (403, "InvalidSignatureException"),
+}
 # fault name -> the transport error raised instead of forwarding
 TRANSPORT_ERRORS: dict[str, type[httpx.TransportError]] = {
     "read-timeout": httpx.ReadTimeout,
@@ -57,7 +64,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
     def inject(
         self, fault: str, *actions: str, times: int = 1_000_000, after_forwarding: bool = False
     ) -> None:
-        assert fault in FAULTS, fault
+        assert fault in FAULTS or fault in MISCONFIGURED_ANSWERS, fault
         self.plan = Plan(fault, frozenset(actions), times, after_forwarding)
         self.injected.clear()
 
@@ -104,7 +111,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             await response.aread()
         if plan.fault in TRANSPORT_ERRORS:
             raise TRANSPORT_ERRORS[plan.fault]("injected fault", request=request)
-        status, error_type = ERROR_ANSWERS[plan.fault]
+        status, error_type = {**ERROR_ANSWERS, **MISCONFIGURED_ANSWERS}[plan.fault]
         body = {"__type": DYNAMODB_ERROR_PREFIX + error_type, "message": "injected fault"}
         return httpx.Response(
             status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}

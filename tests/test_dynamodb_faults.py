@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from app.main import create_app
 from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 from app.store.dynamodb.store import DynamoDBStore
 from tests.conftest import fresh_dynamodb_table
-from tests.faults import FAULTS, FaultyTransport
+from tests.faults import FAULTS, MISCONFIGURED_ANSWERS, FaultyTransport
 from tests.support import HeaderIdentity, order_body
 
 pytestmark = pytest.mark.anyio
@@ -260,3 +261,58 @@ async def test_a_keyed_write_answers_within_one_budget(
         assert_unavailable(response)
         assert elapsed < policy.budget * 1.5
         await api.transport.thaw()
+
+
+async def test_a_missing_table_is_503_with_a_clear_log_line_and_not_ready(
+    moto_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    table = f"missing-{uuid.uuid4().hex[:8]}"
+    url = f"dynamodb://{table}?endpoint={moto_endpoint}"
+    async with serving(url, replace(FAST_RETRY, budget=5.0)) as api:  # no time-outs here
+        assert (await api.client.get("/health")).json() == {"status": "ok"}  # alive
+        with caplog.at_level(logging.ERROR, logger="app.store.dynamodb"):
+            answers = [
+                await api.client.get("/orders"),
+                await api.client.get(f"/orders/{uuid.uuid4()}"),
+                await api.client.post("/orders", json=order_body()),
+                await api.client.post(
+                    "/orders", json=order_body(), headers={"Idempotency-Key": "k"}
+                ),
+                await api.client.get("/health", params={"ready": "1"}),
+            ]
+        for answer in answers:
+            assert (answer.status_code, answer.headers["retry-after"]) == (503, "30")
+            assert answer.json() == UNAVAILABLE
+        assert sum(api.transport.calls.values()) == len(answers)  # nothing retried
+    problem = (
+        f"DynamoDB store unusable: table {table!r} in us-east-1 at {moto_endpoint} does not "
+        "exist: create it (make dynamodb-table) or fix STORE_URL"
+    )
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [problem] * len(answers)
+
+
+async def test_readiness_says_whether_the_store_answers(api: Api) -> None:
+    ready = await api.client.get("/health", params={"ready": "1"})
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+    api.transport.inject("unavailable", "GetItem")
+    assert_unavailable(await timed(api.client, "GET", "/health?ready=1"))
+    assert (await api.client.get("/health")).status_code == 200  # liveness never asks
+    api.transport.heal()
+    assert (await api.client.get("/health", params={"ready": "true"})).status_code == 200
+
+
+@pytest.mark.parametrize("fault", MISCONFIGURED_ANSWERS)
+async def test_a_misconfigured_store_is_503_at_once_and_logged(
+    api: Api, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.transport.inject(fault, *READS, *WRITES, "TransactWriteItems")
+    with caplog.at_level(logging.ERROR, logger="app.store.dynamodb"):
+        for method, url in (("GET", "/orders"), ("POST", "/orders")):
+            response = await api.client.request(method, url, json=order_body())
+            assert (response.status_code, response.headers["retry-after"]) == (503, "30")
+    assert sum(api.transport.injected.values()) == 2  # not retried
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2
+    assert all(e.startswith("DynamoDB store unusable: ") for e in errors)
+    assert all(api.store.config.table in e for e in errors)

@@ -85,6 +85,9 @@ class OrderStore(Protocol):
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         """Drop an in-flight claim (never a completed record) so the key can be used again."""
 
+    async def check(self) -> None:
+        """Raise ``StoreUnavailable`` unless the store answers; cheap (a readiness probe)."""
+
     def one_budget(self) -> AbstractContextManager[timedelta]:
         """Make every call inside end within one time budget; yield its length.
 

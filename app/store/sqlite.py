@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
@@ -17,10 +19,20 @@ from uuid import UUID
 import aiosqlite
 
 from app.idempotency import LEASE, ClaimLost, Completion, IdempotencyRecord
-from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.orders import (
+    Order,
+    OrderItem,
+    OrderNotFound,
+    Page,
+    StateConflict,
+    Status,
+    StoreUnavailable,
+)
 from app.store.codec import dump_items, load_items
 
 BUSY_TIMEOUT_MS = 10_000
+
+logger = logging.getLogger("app.store.sqlite")
 
 SCHEMA = (
     """
@@ -283,6 +295,14 @@ class SQLiteStore:
             result=None if row[1] is None else _row_to_order(json.loads(row[1])),
             expires_at=datetime.fromtimestamp(row[2], UTC),
         )
+
+    async def check(self) -> None:
+        try:
+            async with self._lock:
+                await self._rows("SELECT 1 FROM orders LIMIT 0")
+        except (sqlite3.Error, ValueError, RuntimeError) as exc:  # not open, or closed
+            logger.error("SQLite store unusable: %r", exc)
+            raise StoreUnavailable from exc
 
     def one_budget(self) -> AbstractContextManager[timedelta]:
         # A local file has no unreachable state to give up on: a claim outlives its request

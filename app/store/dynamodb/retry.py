@@ -20,18 +20,26 @@ from typing import TypeVar
 
 import httpx
 from aiodynamo.errors import (
+    AccessDenied,
+    ExpiredToken,
+    IncompleteSignature,
     InternalDynamoError,
+    MissingAuthenticationToken,
+    NoCredentialsFound,
     ProvisionedThroughputExceeded,
     RequestLimitExceeded,
     ServiceUnavailable,
+    TableNotFound,
     Throttled,
     TransactionCanceled,
     TransactionConflict,
     UnknownError,
+    UnrecognizedClient,
+    ValidationException,
 )
 
 from app.orders import StoreUnavailable
-from app.store.dynamodb.config import RetryPolicy
+from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 
 logger = logging.getLogger("app.store.dynamodb")
 
@@ -77,6 +85,40 @@ def classify(exc: BaseException) -> Fault | None:
         return Fault.MAYBE_APPLIED
     if isinstance(exc, UnknownError) and exc.status >= 500:
         return Fault.MAYBE_APPLIED
+    return None
+
+
+REFUSED_CREDENTIALS = (
+    UnrecognizedClient,
+    IncompleteSignature,
+    MissingAuthenticationToken,
+    ExpiredToken,
+    NoCredentialsFound,
+)
+
+
+def misconfiguration(exc: BaseException, config: DynamoDBConfig) -> str | None:
+    """What is wrong with the store's configuration when ``exc`` says so, else None.
+
+    These errors do not pass with time or retries (a missing table, a table of another key
+    schema, refused credentials or permissions): the API answers 503 and logs this line.
+    """
+    where = f"table {config.table!r} in {config.region}" + (
+        f" at {config.endpoint}" if config.endpoint else ""
+    )
+    if isinstance(exc, TableNotFound):
+        return f"{where} does not exist: create it (make dynamodb-table) or fix STORE_URL"
+    if isinstance(exc, ValidationException) and "does not match the schema" in str(exc):
+        return f"{where} has another key schema than app/store/dynamodb/table.py: fix STORE_URL"
+    if isinstance(exc, AccessDenied):
+        return f"access to {where} denied: grant the credentials' role the table's permissions"
+    if isinstance(exc, REFUSED_CREDENTIALS) or (
+        isinstance(exc, UnknownError) and exc.status == 403
+    ):
+        return (
+            f"DynamoDB refused the credentials ({type(exc).__name__}) for {where}: check "
+            "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+        )
     return None
 
 
