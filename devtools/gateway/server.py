@@ -132,7 +132,11 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
 
 async def _serve(request: Request, config: GatewayConfig, function: Function) -> Response:
     request_id = new_request_id()
-    answer = await _answer(request, config, function, request_id)
+    try:
+        answer = await _answer(request, config, function, request_id)
+    except Exception:  # a fault of the emulator's own: still API Gateway's shape
+        logger.exception("the gateway emulator failed (%s)", request_id)
+        answer = gateway_error(500, "Internal Server Error")
     answer.headers["apigw-requestid"] = request_id
     return answer
 
