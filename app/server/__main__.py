@@ -40,20 +40,27 @@ def http_protocol(name: str) -> type[object]:
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m app.server", description=__doc__.split("\n")[0]
+        prog="python -m app.server",
+        description="Serve the app with uvicorn, each client's share of it bounded.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
+    parser.add_argument(
+        "--http",
+        choices=["auto", "h11", "httptools"],
+        default="auto",
+        help="uvicorn's HTTP parser (auto: httptools when installed, else h11)",
+    )
     parser.add_argument("--log-level", default="info", help="uvicorn's own log level")
     parser.add_argument("--no-access-log", dest="access_log", action="store_false")
     for field in dataclasses.fields(ServerLimits):
+        default = getattr(DEFAULTS, field.name)
         parser.add_argument(
             f"--{field.name.replace('_', '-')}",
-            type=type(getattr(DEFAULTS, field.name)),
-            default=getattr(DEFAULTS, field.name),
+            type=type(default),
+            default=default,
             metavar="N",
-            help=f"default {getattr(DEFAULTS, field.name)}",
+            help=f"{field.metadata['help']} (default {default})",
         )
     return parser.parse_args(argv)
 
