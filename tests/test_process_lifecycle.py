@@ -111,6 +111,44 @@ def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path) -> None:
         thread.join(timeout=30)
 
 
+def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "app.server", "--port", str(port), "--drain-timeout", "1"],
+        cwd=ROOT,
+        env=user_env(tmp_path, GREET_DELAY="5"),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        thread, outcome = greet_in_background(port)
+        os.killpg(server.pid, signal.SIGINT)
+        thread.join(timeout=30)
+        status = server.wait(timeout=30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        log = server.communicate()[0]
+    response = outcome[0]
+    assert isinstance(response, httpx.Response), response
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert response.json() == {"detail": "The server stopped before this request finished; retry"}
+    assert status == 0
+    assert "Traceback" not in log, log
+    assert log.count("app stopped: store closed") == 1, log
+
+
 def run_python(
     env: dict[str, str], *args: str, timeout: float = 30
 ) -> subprocess.CompletedProcess[str]:

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         **{f.name: getattr(args, f.name) for f in dataclasses.fields(ServerLimits)}
     )
     config = BoundedConfig(
-        "app.main:create_app",
+        "app.server.cutoff:served_app",
         factory=True,
         limits=limits,
         host=args.host,
