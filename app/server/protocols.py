@@ -1,8 +1,9 @@
 """uvicorn's two HTTP/1.1 protocols with each client's share of the server bounded.
 
 - request line + headers: at most ``max_head_bytes``, else 431 (414 when the request line
-  alone is longer). h11 stops buffering there itself; httptools has no such limit (it buffers
-  a 100 MB header whole), so the bytes of an unfinished head are counted before it is fed;
+  alone is longer), checked before a chunk is fed to the parser: httptools has no limit (it
+  buffers a 100 MB header whole), and h11's applies only to a head still incomplete after a
+  read (one that arrives in a single read is parsed whatever its size);
 - time: ``head_timeout`` from a request's first byte to its last header and ``body_timeout``
   for its body, else 408; a connection that sends nothing closes after ``idle_timeout``;
 - connections: beyond ``max_connections`` a new one is answered 503 and closed;
@@ -165,9 +166,7 @@ class BoundedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
             return
-        if self.conn.their_state is h11.IDLE:
-            # h11 checks its limit only on a head still incomplete after a read: one that
-            # arrives whole is parsed whatever its size.
+        if self.conn.their_state is h11.IDLE:  # receiving a request's head
             head = self.conn.trailing_data[0]
             limit = self.guard.limits.max_head_bytes
             too_big = oversized(limit, len(head), b"\n" in head, head[-3:], data)
