@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self, get_origin
+import sys
+from typing import Any, Literal, NoReturn, Self, get_origin
 
 from annotated_types import Ge, Le
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -113,6 +114,13 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError("\n".join(_describe(error) for error in exc.errors())) from None
+
+
+def exit_for(error: ConfigError) -> NoReturn:
+    """For a command: each problem on one line of stderr, then exit status 2 (no traceback)."""
+    for line in str(error).splitlines():
+        print(f"configuration error: {line}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _describe(error: ErrorDetails) -> str:

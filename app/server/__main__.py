@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from app.config import ConfigError, load_settings
+from app.config import ConfigError, exit_for, load_settings
 from app.server.limits import ServerLimits, log_config
 from app.server.protocols import BoundedConfig, BoundedH11Protocol
 
@@ -70,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         load_settings()
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            print(f"configuration error: {line}", file=sys.stderr)
-        return 2
+        exit_for(exc)
     limits = ServerLimits(
         **{f.name: getattr(args, f.name) for f in dataclasses.fields(ServerLimits)}
     )

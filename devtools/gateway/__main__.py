@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from functools import partial
 
 import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import ConfigError, env_name, load_settings
+from app.config import ConfigError, env_name, exit_for, load_settings
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
@@ -51,9 +50,7 @@ def main() -> None:
     try:
         app = gateway_from_env(args.timeout)
     except ConfigError as exc:
-        for line in str(exc).splitlines():
-            print(f"configuration error: {line}", file=sys.stderr)
-        raise SystemExit(2) from None
+        exit_for(exc)
     issuer = os.environ[env_name("jwt_issuer")]
     print(f"API Gateway emulator on http://{args.host}:{args.port}, JWT issuer {issuer}")
     # Ctrl-C: in-flight requests get the server's drain time, then the function shuts down.
