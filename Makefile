@@ -38,12 +38,17 @@ setup: $(UV) ## Install everything (app, tests, lint, CDK) into .venv, as locked
 setup-serve: $(UV)
 	$(UV) sync --locked --inexact --all-extras --no-default-groups
 
+# Servers run from the environment's own interpreter, not under `uv run`: a terminal's Ctrl-C
+# reaches the whole process group and `uv run` forwards it once more, which uvicorn takes for a
+# second Ctrl-C ("force quit"). With `exec` the server is the one process make waits for.
+VENV_PYTHON := $(or $(UV_PROJECT_ENVIRONMENT),$(CURDIR)/.venv)/bin/python
+
 run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, default SQLite)
-	$(UV) run --no-sync uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
 gateway: setup ## API Gateway → local Lambda runtime on http://$(HOST):$(GATEWAY_PORT) (GATEWAY_ARGS=--in-process; JWT: make token)
-	$(UV) run --no-sync python -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
+	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
 # environment: the bearer token never appears in a line that make echoes.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+import sys
+from typing import Any, Literal, NoReturn, Self, get_origin
 
-from pydantic import Field, field_validator, model_validator
+from annotated_types import Ge, Le
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.subject import subject_error
@@ -12,6 +15,7 @@ from app.auth.subject import subject_error
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 PRODUCTION = frozenset({"prod", "production"})
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -70,12 +74,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES, ge=1, description="Largest request body accepted (413)."
     )
-    log_level: str = Field(default="INFO", description="Level of the app's loggers.")
+    log_level: LogLevel = Field(default="INFO", description="Level of the app's loggers.")
     metrics: Literal["off", "emf"] = Field(
         default="off",
         description="Per-request CloudWatch metrics: emf = one Embedded Metric Format line per "
         "request on stdout (the Lambda default); off = none (the local default).",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_url_is_usable(cls, url: str) -> str:
+        from app.store.protocol import check_store_url
+
+        check_store_url(url)
+        return url
 
     @field_validator("dev_owner")
     @classmethod
@@ -89,14 +106,16 @@ class Settings(BaseSettings):
     def _identity_is_safe(self) -> Self:
         if self.identity_mode == "dev":
             if self.aws_lambda_function_name:
-                raise ValueError("identity_mode=dev is refused inside AWS Lambda")
+                raise ValueError("IDENTITY_MODE=dev is refused inside AWS Lambda")
             if self.stage.lower() in PRODUCTION:
-                raise ValueError("identity_mode=dev is refused for a production stage")
+                raise ValueError(f"IDENTITY_MODE=dev is refused for STAGE={self.stage}")
         if self.identity_mode == "jwt" and not (self.jwt_issuer and self.jwt_audience):
-            raise ValueError("identity_mode=jwt needs jwt_issuer and jwt_audience")
+            raise ValueError("IDENTITY_MODE=jwt needs JWT_ISSUER and JWT_AUDIENCE")
         local_keys = (self.jwt_jwks_url or "").startswith("file:")
         if local_keys and (self.aws_lambda_function_name or self.stage.lower() in PRODUCTION):
-            raise ValueError("a file: JWKS (development issuer) is refused in Lambda and prod")
+            raise ValueError(
+                "a file: JWT_JWKS_URL (the development issuer) is refused in Lambda and prod"
+            )
         return self
 
     def audiences(self) -> frozenset[str]:
@@ -114,3 +133,53 @@ def env_name(field: str) -> str:
     if field not in Settings.model_fields:
         raise KeyError(field)
     return field.upper()
+
+
+class ConfigError(ValueError):
+    """Settings the service cannot run with: one line per problem, each naming the environment
+    variable, the value it has and what is allowed."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings(**overrides)`` from the environment, or ``ConfigError`` saying what is wrong."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_describe(error) for error in exc.errors())) from None
+
+
+def exit_for(error: ConfigError) -> NoReturn:
+    """For a command: each problem on one line of stderr, then exit status 2 (no traceback)."""
+    for line in str(error).splitlines():
+        print(f"configuration error: {line}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _describe(error: ErrorDetails) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # a check across fields: its message names the variables
+        return message
+    field = str(error["loc"][0])
+    shown = repr(error["input"])
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    allowed = _allowed(field)
+    return f"{env_name(field)}={shown} is invalid: {message[:1].lower()}{message[1:]}" + (
+        f" (allowed: {allowed})" if allowed else ""
+    )
+
+
+def _allowed(field: str) -> str | None:
+    """What a numeric setting accepts, from its bounds (other messages already say it)."""
+    info = Settings.model_fields[field]
+    if get_origin(info.annotation) is Literal:
+        return None
+    kind = {float: "a number", int: "a whole number"}.get(info.annotation)  # type: ignore[arg-type]
+    if kind is None:
+        return None
+    low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
+    if low is not None and high is not None:
+        return f"{kind} from {low} to {high}"
+    if low is not None:
+        return f"{kind} of at least {low}"
+    return kind

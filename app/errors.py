@@ -54,7 +54,11 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), None)
     if status is None:  # a domain error nobody mapped: a bug, answered as one
         return await unexpected_error(request, exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, StoreUnavailable) else None
+    headers = None
+    if isinstance(exc, StoreUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, RequestInFlight):
+        headers = {"Retry-After": "1"}  # an in-flight claim lasts one store budget at most
     return _error(status, str(exc), headers)
 
 

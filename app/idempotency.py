@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from app.orders import DomainError, Order
 
 RETENTION = timedelta(hours=24)
-LEASE = timedelta(seconds=60)  # an in-flight claim older than this is abandoned (API GW: 30 s)
+# The lease of a claim in a store that does not bound its calls' time (SQLite); a store that
+# does (DynamoDB) leases a claim for its budget (``OrderStore.one_budget``).
+LEASE = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 
 

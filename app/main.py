@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from app import cors
 from app.body_limit import BodyLimitMiddleware
-from app.config import Settings
+from app.config import Settings, load_settings
 from app.errors import register_error_handlers
 from app.head import HeadAsGetMiddleware
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
@@ -21,6 +21,8 @@ from app.service import OrdersService
 from app.store import OrderStore, open_store
 
 ROUTERS = (greeting.router, orders.router, docs.router)  # the hot route first
+
+logger = logging.getLogger("app")
 
 
 @runtime_checkable
@@ -62,8 +64,8 @@ def create_app(
     identity: IdentityProvider | None = None,
 ) -> FastAPI:
     """Build the ASGI app. Nothing connects until startup (the lifespan)."""
-    settings = settings or Settings()
-    logging.getLogger("app").setLevel(settings.log_level.upper())
+    settings = settings or load_settings()
+    logger.setLevel(settings.log_level)
     store = store if store is not None else open_store(settings.store_url)
     identity = identity if identity is not None else build_identity(settings)
 
@@ -74,7 +76,9 @@ def create_app(
             resources.push_async_callback(store.close)
             if isinstance(identity, SupportsAclose):
                 resources.push_async_callback(identity.aclose)
+            logger.info("app started (%s open)", type(store).__name__)
             yield
+        logger.info("app stopped: store closed")
 
     app = FastAPI(
         # The modules' routes are the app's own, not included routers: FastAPI 0.165 serves

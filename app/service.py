@@ -13,7 +13,6 @@ from uuid6 import uuid7
 
 from app.cursor import decode_cursor, encode_cursor
 from app.idempotency import (
-    LEASE,
     RETENTION,
     ClaimLost,
     Completion,
@@ -99,6 +98,10 @@ class OrdersService:
             return Outcome(await place(None))
         digest = fingerprint("create", items=[asdict(i) for i in items])
         return await self._idempotently(owner, idempotency_key, digest, place)
+
+    async def check_store(self) -> None:
+        """Readiness: ``StoreUnavailable`` unless the store answers."""
+        await self._store.check()
 
     async def list(
         self,
@@ -194,35 +197,42 @@ class OrdersService:
         digest: str,
         operation: Callable[[Completion | None], Awaitable[Order]],
     ) -> Outcome:
-        """Run ``operation`` once per (owner, key); replay its order to every retry."""
-        now = self._clock()
-        existing = await self._claim(owner, key, digest, now)
-        if existing is not None:
-            if existing.fingerprint != digest:
-                raise IdempotencyKeyReused
-            if existing.result is None:
-                raise RequestInFlight
-            return Outcome(existing.result, replayed=True)
-        completes = Completion(key=key, fingerprint=digest, expires_at=now + RETENTION)
-        try:
-            return Outcome(await operation(completes))
-        except ClaimLost:
-            raise RequestInFlight from None
-        except BaseException:
-            # Whatever failed wrote nothing: free the key so a retry runs the operation again
-            # (if even that fails, the claim's short lease frees it).
-            with contextlib.suppress(Exception):
-                await self._store.release_idempotency(owner, key, digest)
-            raise
+        """Run ``operation`` once per (owner, key); replay its order to every retry.
+
+        The claim, the operation and a release share the store's one budget, which is also the
+        claim's lease: once this request has given up, its claim has lapsed, so a client's
+        retry gets the replay or a fresh attempt. Completing the key is conditional on it not
+        being completed yet, so two attempts never both write.
+        """
+        with self._store.one_budget() as lease:
+            now = self._clock()
+            existing = await self._claim(owner, key, digest, now, now + lease)
+            if existing is not None:
+                if existing.fingerprint != digest:
+                    raise IdempotencyKeyReused
+                if existing.result is None:
+                    raise RequestInFlight
+                return Outcome(existing.result, replayed=True)
+            completes = Completion(key=key, fingerprint=digest, expires_at=now + RETENTION)
+            try:
+                return Outcome(await operation(completes))
+            except ClaimLost:
+                raise RequestInFlight from None
+            except BaseException:
+                # Whatever failed wrote nothing: free the key so a retry runs the operation
+                # again (with no budget left, the claim's lease is over or about to be).
+                with contextlib.suppress(Exception):
+                    await self._store.release_idempotency(owner, key, digest)
+                raise
 
     async def _claim(
-        self, owner: str, key: str, digest: str, now: datetime
+        self, owner: str, key: str, digest: str, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
         """The store's claim, tried again while the key changes hands under it (bounded)."""
         for _ in range(CLAIM_ATTEMPTS):
             with contextlib.suppress(ClaimLost):
                 return await self._store.claim_idempotency(
-                    owner, key, digest, now=now, lease_until=now + LEASE
+                    owner, key, digest, now=now, lease_until=lease_until
                 )
         raise RequestInFlight  # another request keeps taking and freeing the key: retry later
 

@@ -120,6 +120,8 @@ SLOW_MODULES = frozenset(
         "test_server",
         "test_dynamodb_faults",
         "test_browser_cors",
+        "test_process_lifecycle",
+        "test_server_limits",
     }
 )
 

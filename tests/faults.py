@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +19,13 @@ ERROR_ANSWERS: dict[str, tuple[int, str]] = {
     "internal-error": (500, "InternalServerError"),
     "bad-gateway": (502, "BadGateway"),
     "unavailable": (503, "ServiceUnavailable"),
+}
+# answers of a misconfigured store: no retry can help
+MISCONFIGURED_ANSWERS: dict[str, tuple[int, str]] = {
+    "missing-table": (400, "ResourceNotFoundException"),
+    "access-denied": (400, "AccessDeniedException"),
+    "unknown-key-id": (400, "UnrecognizedClientException"),
+    "bad-signature": (403, "InvalidSignatureException"),
 }
 # fault name -> the transport error raised instead of forwarding
 TRANSPORT_ERRORS: dict[str, type[httpx.TransportError]] = {
@@ -49,20 +57,50 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         self.plan: Plan | None = None
         self.calls: Counter[str] = Counter()  # every request, by action
         self.injected: Counter[str] = Counter()  # faulted requests, by action
+        self._frozen: tuple[frozenset[str] | None, float] | None = None
+        self._thawed = asyncio.Event()
+        self._held: list[asyncio.Task[str]] = []
 
     def inject(
         self, fault: str, *actions: str, times: int = 1_000_000, after_forwarding: bool = False
     ) -> None:
-        assert fault in FAULTS, fault
+        assert fault in FAULTS or fault in MISCONFIGURED_ANSWERS, fault
         self.plan = Plan(fault, frozenset(actions), times, after_forwarding)
         self.injected.clear()
 
     def heal(self) -> None:
         self.plan = None
 
+    def freeze(self, *actions: str, read_timeout: float) -> None:
+        """The endpoint stops answering (a stopped process): each request (of ``actions``, or
+        every one) is held until ``thaw()`` and only then reaches the table, while its caller
+        gets ``httpx.ReadTimeout`` after ``read_timeout`` seconds."""
+        self._frozen = (frozenset(actions) or None, read_timeout)
+        self._thawed.clear()
+
+    async def thaw(self) -> list[str]:
+        """Let the held requests through, in order; the actions that were applied late."""
+        self._frozen = None
+        self._thawed.set()
+        applied = [await held for held in self._held]
+        self._held.clear()
+        return applied
+
+    async def _apply_after_thaw(self, action: str, request: httpx.Request) -> str:
+        await self._thawed.wait()
+        response = await self._inner.handle_async_request(request)
+        await response.aread()
+        return action
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         action = request.headers.get("x-amz-target", "").rpartition(".")[2]
         self.calls[action] += 1
+        frozen = self._frozen
+        if frozen is not None and (frozen[0] is None or action in frozen[0]):
+            await request.aread()
+            self._held.append(asyncio.create_task(self._apply_after_thaw(action, request)))
+            await asyncio.sleep(frozen[1])
+            raise httpx.ReadTimeout("frozen endpoint", request=request)
         plan = self.plan
         if plan is None or action not in plan.actions or plan.times <= 0:
             return await self._inner.handle_async_request(request)
@@ -73,7 +111,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             await response.aread()
         if plan.fault in TRANSPORT_ERRORS:
             raise TRANSPORT_ERRORS[plan.fault]("injected fault", request=request)
-        status, error_type = ERROR_ANSWERS[plan.fault]
+        status, error_type = {**ERROR_ANSWERS, **MISCONFIGURED_ANSWERS}[plan.fault]
         body = {"__type": DYNAMODB_ERROR_PREFIX + error_type, "message": "injected fault"}
         return httpx.Response(
             status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from app.config import Settings, env_name
+from app.aws_lambda.factory import lambda_settings
+from app.config import ConfigError, Settings, env_name, load_settings
 from app.store import open_store
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
@@ -155,3 +158,85 @@ def test_the_sqlite_app_never_imports_the_dynamodb_client_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"GREET_DELAY": "abc"},
+            "GREET_DELAY='abc' is invalid: input should be a valid number, unable to parse "
+            "string as a number (allowed: a number from 0 to 25)",
+        ),
+        (
+            {"GREET_DELAY": "26"},
+            "GREET_DELAY='26' is invalid: input should be less than or equal to 25 "
+            "(allowed: a number from 0 to 25)",
+        ),
+        (
+            {"STORE_URL": "garbage"},
+            "STORE_URL='garbage' is invalid: not a store URL; use sqlite:///<relative path>, "
+            "sqlite:////<absolute path> or dynamodb://<table>[?region=<region>&endpoint=<url>]",
+        ),
+        (
+            {"STORE_URL": "sqlite://host/x.db"},
+            "STORE_URL='sqlite://host/x.db' is invalid: expected sqlite:///<path>, "
+            "got 'sqlite://host/x.db'",
+        ),
+        (
+            {"LOG_LEVEL": "LOUD"},
+            "LOG_LEVEL='LOUD' is invalid: input should be 'DEBUG', 'INFO', 'WARNING', 'ERROR' "
+            "or 'CRITICAL'",
+        ),
+        (
+            {"MAX_BODY_BYTES": "0"},
+            "MAX_BODY_BYTES='0' is invalid: input should be greater than or equal to 1 "
+            "(allowed: a whole number of at least 1)",
+        ),
+        ({"IDENTITY_MODE": "jwt"}, "IDENTITY_MODE=jwt needs JWT_ISSUER and JWT_AUDIENCE"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable_and_what_is_allowed(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == message
+    assert caught.value.__cause__ is None  # no pydantic traceback chained to it
+
+
+def test_every_bad_setting_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREET_DELAY", "-1")
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert [line.split("=")[0] for line in str(caught.value).splitlines()] == [
+        "GREET_DELAY",
+        "LOG_LEVEL",
+    ]
+
+
+def test_log_levels_are_accepted_in_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+
+
+def test_bad_lambda_settings_are_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREET_DELAY", "abc")
+    with pytest.raises(ConfigError, match=r"^GREET_DELAY='abc' is invalid"):
+        lambda_settings()
+
+
+@pytest.mark.anyio
+async def test_opening_a_file_that_is_not_sqlite_releases_the_connection(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 100)
+    before = set(threading.enumerate())
+    store = SQLiteStore(str(notes))
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        await store.open()
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)  # the connection's worker thread ends once it is closed
+    assert set(threading.enumerate()) - before == set()

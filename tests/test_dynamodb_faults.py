@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
@@ -19,12 +21,13 @@ from app.main import create_app
 from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 from app.store.dynamodb.store import DynamoDBStore
 from tests.conftest import fresh_dynamodb_table
-from tests.faults import FAULTS, FaultyTransport
+from tests.faults import FAULTS, MISCONFIGURED_ANSWERS, FaultyTransport
 from tests.support import HeaderIdentity, order_body
 
 pytestmark = pytest.mark.anyio
 
 FAST_RETRY = RetryPolicy(budget=0.5, max_attempts=4, base_delay=0.01, max_delay=0.05)
+ROOMY = replace(FAST_RETRY, budget=5.0)  # where time-outs are not the point (a loaded machine)
 BOUND = 5.0  # seconds: generous for a loaded CI machine, far below API Gateway's 30 s
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
 READS = ("GetItem", "Query")
@@ -49,11 +52,11 @@ class Api:
         return (await self.client.get("/orders")).json()
 
 
-@pytest.fixture
-async def api(moto_endpoint: str) -> AsyncIterator[Api]:
-    store_url = await fresh_dynamodb_table(moto_endpoint)
+@asynccontextmanager
+async def serving(store_url: str, policy: RetryPolicy) -> AsyncIterator[Api]:
+    """The app on the DynamoDB store at ``store_url`` behind a FaultyTransport."""
     transport = FaultyTransport()
-    config = replace(DynamoDBConfig.from_url(store_url), retry=FAST_RETRY)
+    config = replace(DynamoDBConfig.from_url(store_url), retry=policy)
     store = DynamoDBStore(config, transport=transport)
     app: FastAPI = create_app(
         Settings(store_url=store_url, greet_delay=0), store=store, identity=HeaderIdentity()
@@ -63,6 +66,12 @@ async def api(moto_endpoint: str) -> AsyncIterator[Api]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
     ):
         yield Api(client, transport, store)
+
+
+@pytest.fixture
+async def api(moto_endpoint: str) -> AsyncIterator[Api]:
+    async with serving(await fresh_dynamodb_table(moto_endpoint), FAST_RETRY) as served:
+        yield served
 
 
 async def timed(client: httpx.AsyncClient, method: str, url: str, **kw: Any) -> httpx.Response:
@@ -206,3 +215,109 @@ async def test_an_endpoint_that_never_answers_is_503_within_the_budget(
         assert_unavailable(await timed(client, "POST", "/orders", json=order_body()))
         finished.set()
     assert connections >= 4  # each request was retried on a fresh connection
+
+
+async def test_a_key_whose_claim_lands_after_the_503_is_free_for_the_retry(
+    moto_endpoint: str,
+) -> None:
+    """moto stopped (SIGSTOP) during a keyed POST: 503 once the budget is spent; the claims the
+    app gave up on reach the table after that (SIGCONT). A client that obeys Retry-After gets a
+    fresh attempt, not a 409 for as long as a fixed lease."""
+    policy = replace(FAST_RETRY, budget=2.0)
+    key = {"Idempotency-Key": "frozen-1"}
+    async with serving(await fresh_dynamodb_table(moto_endpoint), policy) as api:
+        api.transport.freeze(read_timeout=0.6)  # attempts until the budget is spent
+        first = await timed(api.client, "POST", "/orders", json=order_body("late"), headers=key)
+        assert_unavailable(first)
+        assert "PutItem" in await api.transport.thaw()  # a claim was applied after the 503
+        answers = []
+        for _ in range(3):
+            await asyncio.sleep(int(first.headers["retry-after"]))
+            retry = await api.client.post("/orders", json=order_body("late"), headers=key)
+            answers.append(retry.status_code)
+            if retry.status_code != 409:
+                break
+            assert retry.headers["retry-after"] == "1"
+        assert answers[-1] == 201, answers
+        replay = await api.client.post("/orders", json=order_body("late"), headers=key)
+        assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
+        assert replay.json() == retry.json()
+        assert (await api.snapshot()) == {"orders": [retry.json()]}
+
+
+@pytest.mark.parametrize("frozen", [("PutItem",), ("TransactWriteItems", "DeleteItem")])
+async def test_a_keyed_write_answers_within_one_budget(
+    moto_endpoint: str, frozen: tuple[str, ...]
+) -> None:
+    """Claim, write and release share one budget: a frozen write is not followed by a release
+    with a budget of its own (which made a keyed 503 take twice the budget)."""
+    policy = replace(FAST_RETRY, budget=1.0)
+    async with serving(await fresh_dynamodb_table(moto_endpoint), policy) as api:
+        api.transport.freeze(*frozen, read_timeout=0.4)  # 4 attempts outlast the budget
+        started = time.monotonic()
+        response = await api.client.post(
+            "/orders", json=order_body("x"), headers={"Idempotency-Key": "budget-1"}
+        )
+        elapsed = time.monotonic() - started
+        assert_unavailable(response)
+        assert elapsed < policy.budget * 1.5
+        await api.transport.thaw()
+
+
+async def test_a_missing_table_is_503_with_a_clear_log_line_and_not_ready(
+    moto_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    table = f"missing-{uuid.uuid4().hex[:8]}"
+    url = f"dynamodb://{table}?endpoint={moto_endpoint}"
+    async with serving(url, ROOMY) as api:
+        assert (await api.client.get("/health")).json() == {"status": "ok"}  # alive
+        with caplog.at_level(logging.ERROR, logger="app.store.dynamodb"):
+            answers = [
+                await api.client.get("/orders"),
+                await api.client.get(f"/orders/{uuid.uuid4()}"),
+                await api.client.post("/orders", json=order_body()),
+                await api.client.post(
+                    "/orders", json=order_body(), headers={"Idempotency-Key": "k"}
+                ),
+                await api.client.get("/health", params={"ready": "1"}),
+            ]
+        for answer in answers:
+            assert (answer.status_code, answer.headers["retry-after"]) == (503, "30")
+            assert answer.json() == UNAVAILABLE
+        assert sum(api.transport.calls.values()) == len(answers)  # nothing retried
+    problem = (
+        f"DynamoDB store unusable: table {table!r} in us-east-1 at {moto_endpoint} does not "
+        "exist: create it (make dynamodb-table) or fix STORE_URL"
+    )
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [problem] * len(answers)
+
+
+async def test_readiness_says_whether_the_store_answers(moto_endpoint: str) -> None:
+    async with serving(await fresh_dynamodb_table(moto_endpoint), ROOMY) as api:
+        ready = await api.client.get("/health", params={"ready": "1"})
+        assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+        api.transport.inject("unavailable", "GetItem")
+        started = time.monotonic()
+        assert_unavailable(await api.client.get("/health", params={"ready": "1"}))
+        assert time.monotonic() - started < 2  # its own budget of 1 s, not the 5 s of others
+        assert (await api.client.get("/health")).status_code == 200  # liveness never asks
+        api.transport.heal()
+        assert (await api.client.get("/health", params={"ready": "true"})).status_code == 200
+
+
+@pytest.mark.parametrize("fault", MISCONFIGURED_ANSWERS)
+async def test_a_misconfigured_store_is_503_at_once_and_logged(
+    moto_endpoint: str, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with serving(await fresh_dynamodb_table(moto_endpoint), ROOMY) as api:
+        api.transport.inject(fault, *READS, *WRITES, "TransactWriteItems")
+        with caplog.at_level(logging.ERROR, logger="app.store.dynamodb"):
+            for method, url in (("GET", "/orders"), ("POST", "/orders")):
+                response = await api.client.request(method, url, json=order_body())
+                assert (response.status_code, response.headers["retry-after"]) == (503, "30")
+        assert sum(api.transport.injected.values()) == 2  # not retried
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 2
+    assert all(e.startswith("DynamoDB store unusable: ") for e in errors)
+    assert all(api.store.config.table in e for e in errors)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from app.aws_lambda.factory import build_handler
 from app.config import Settings
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
+from devtools.gateway.authorizer import Authorizer, Denied
 from devtools.gateway.cors import CorsConfiguration
 from devtools.gateway.server import Handler
 from tests.gateway_support import dev_authorizer, serving
@@ -57,9 +58,10 @@ def start_gateway(tmp_path: Path) -> Iterator[StartGateway]:
             identity_mode="gateway",
         )
         events: list[dict[str, Any]] = []
+        scopes = config.pop("scopes", frozenset())
+        config.setdefault("authorizer", dev_authorizer(tmp_path / "issuer", scopes))
         gateway_config = GatewayConfig(
             handler_factory=handler_factory or partial(build_handler, settings),
-            authorizer=dev_authorizer(tmp_path / "issuer", config.pop("scopes", frozenset())),
             events=events,
             **config,
         )
@@ -250,6 +252,8 @@ def test_a_json_object_without_status_code_is_a_200_body(start_gateway: StartGat
         {"statusCode": 200, "body": "!!", "isBase64Encoded": True},
         {"statusCode": 200, "body": "", "headers": {"x": ["list"]}},
         {"statusCode": 200, "body": "", "cookies": "a=1"},
+        {"statusCode": 200, "body": "", "headers": {"x-a": "b\r\nset-cookie: c=d"}},
+        {"statusCode": 200, "body": "", "headers": {"a name": "x"}},
     ],
 )
 def test_malformed_proxy_responses_are_502(start_gateway: StartGateway, result: object) -> None:
@@ -257,6 +261,51 @@ def test_malformed_proxy_responses_are_502(start_gateway: StartGateway, result: 
     with gateway.client() as client:
         response = client.get("/hi")
     assert (response.status_code, response.json()) == (502, {"message": "Internal Server Error"})
+    assert response.headers["apigw-requestid"]
+
+
+def _unsigned_token(header: dict[str, str]) -> str:
+    parts = [json.dumps(header), json.dumps({"sub": "alice"}), "signature"]
+    return ".".join(base64.urlsafe_b64encode(p.encode()).rstrip(b"=").decode() for p in parts)
+
+
+@pytest.mark.parametrize("field", ["kid", "alg"])
+def test_a_token_header_field_that_is_not_latin_1_is_a_401(
+    start_gateway: StartGateway, field: str
+) -> None:
+    gateway = start_gateway()
+    token = _unsigned_token({"alg": "RS256", "kid": "k", field: "\u043a\u043b\u044e\u0447\r\n"})
+    with gateway.client() as client:
+        response = client.get("/orders", headers={"authorization": f"Bearer {token}"})
+    assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
+    assert response.headers["apigw-requestid"]
+    challenge = response.headers["www-authenticate"]
+    assert challenge.isascii()
+    assert "'\\u043a\\u043b\\u044e\\u0447\\r\\n'" in challenge  # shown, escaped
+    assert gateway.events == []
+
+
+class BrokenAuthorizer(Authorizer):
+    """An authorizer with a fault of its own (an emulator bug, not the token's)."""
+
+    async def authorize(self, authorization: str | None) -> Mapping[str, Any] | Denied:
+        raise RuntimeError("the emulator failed")
+
+
+def test_a_fault_of_the_emulator_is_api_gateways_json_500(
+    start_gateway: StartGateway, tmp_path: Path
+) -> None:
+    dev_issuer.signing_key(tmp_path / "issuer")
+    broken = BrokenAuthorizer(
+        issuer=dev_issuer.DEV_ISSUER,
+        audiences=frozenset({dev_issuer.DEV_AUDIENCE}),
+        jwks_url=f"file:{tmp_path / 'issuer' / 'jwks.json'}",
+    )
+    gateway = start_gateway(authorizer=broken)
+    with gateway.client("alice") as client:
+        response = client.get("/orders")
+    assert (response.status_code, response.json()) == (500, {"message": "Internal Server Error"})
+    assert response.headers["apigw-requestid"]
 
 
 def test_a_function_that_raises_is_a_500(start_gateway: StartGateway) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -61,3 +62,18 @@ async def test_docs_and_openapi_are_served(client: httpx.AsyncClient) -> None:
     spec = await client.get("/openapi.json")
     assert spec.status_code == 200
     assert spec.json()["info"]["title"] == "CoffeeMesh Orders API"
+
+
+async def test_readiness_on_sqlite_asks_the_store(tmp_path: Path) -> None:
+    app = create_app(
+        Settings(store_url=f"sqlite:///{tmp_path / 'o.db'}", greet_delay=0),
+        identity=HeaderIdentity(),
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        async with app.router.lifespan_context(app):
+            ready = await client.get("/health", params={"ready": "1"})
+            assert (ready.status_code, ready.json()) == (200, {"status": "ok"})
+        closed = await client.get("/health", params={"ready": "1"})  # the store is closed
+        assert (closed.status_code, closed.headers["retry-after"]) == (503, "1")
+        assert (await client.get("/health")).status_code == 200

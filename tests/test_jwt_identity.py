@@ -225,7 +225,7 @@ async def test_unreachable_issuer_is_503_not_401(tmp_path: Path, issuer: LocalIs
 
 
 def test_jwt_mode_requires_issuer_and_audience() -> None:
-    with pytest.raises(ValueError, match="jwt_issuer"):
+    with pytest.raises(ValueError, match="JWT_ISSUER"):
         Settings(identity_mode="jwt")
 
 
@@ -235,7 +235,7 @@ def test_dev_identity_is_refused_in_lambda_and_prod(
 ) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ValueError, match="identity_mode=dev is refused"):
+    with pytest.raises(ValueError, match="IDENTITY_MODE=dev is refused"):
         Settings()
 
 

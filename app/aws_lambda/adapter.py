@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
 from typing import Any
@@ -61,6 +63,9 @@ class LambdaAdapter:
         self.loop = asyncio.new_event_loop()
         self.lifespan = Lifespan(app)
         self.loop.run_until_complete(self.lifespan.startup())
+        # Lambda never calls close(); a script that built a handler (a tool, a test) shuts the
+        # app down as it exits instead of leaving its lifespan task pending.
+        atexit.register(_close_if_alive, weakref.ref(self))
 
     def __call__(self, event: Any, context: Any) -> ProxyResponse:
         try:
@@ -120,6 +125,12 @@ class LambdaAdapter:
         response = _fix_response(kind, event, response, app_headers)
         _log_request(scope, context, cycle.status, started)
         return response
+
+
+def _close_if_alive(adapter: weakref.ref[LambdaAdapter]) -> None:
+    alive = adapter()
+    if alive is not None:
+        alive.close()
 
 
 # Mangum's ``scope`` is a property that rebuilds the whole scope (every header re-encoded) on

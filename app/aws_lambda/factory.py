@@ -10,19 +10,22 @@ import os
 from typing import Any
 
 from app.aws_lambda.adapter import LambdaAdapter
-from app.config import Settings, env_name
+from app.config import Settings, env_name, load_settings
 from app.main import create_app
 from app.store.protocol import Reconnects
 
 
 def lambda_settings(**overrides: Any) -> Settings:
     """Settings for Lambda: from the environment; identity from API Gateway and EMF metrics
-    unless set."""
+    unless set.
+
+    Bad settings raise ``ConfigError`` (Lambda reports an init error with its message).
+    """
     if env_name("identity_mode") not in os.environ:
         overrides.setdefault("identity_mode", "gateway")
     if env_name("metrics") not in os.environ:
         overrides.setdefault("metrics", "emf")
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def build_handler(settings: Settings) -> LambdaAdapter:

@@ -1,13 +1,15 @@
-"""The greeting and health routes: public, no store round trip."""
+"""The greeting and health routes: public; only a readiness check reaches the store."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request
 
 from app.config import Settings
-from app.schemas import HealthSchema
+from app.schemas import ErrorSchema, HealthSchema
+from app.service import OrdersService
 
 router = APIRouter(tags=["meta"])
 
@@ -25,7 +27,17 @@ async def hi(request: Request) -> str:
     return GREETING
 
 
-@router.get("/health")
-async def health() -> HealthSchema:
-    """Liveness: answers without touching the store."""
+READINESS_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorSchema, "description": "Invalid request"},
+    503: {"model": ErrorSchema, "description": "?ready=1: the store does not answer"},
+}
+
+
+@router.get("/health", responses=READINESS_ERRORS)
+async def health(request: Request, ready: bool = False) -> HealthSchema:
+    """Liveness: answers without touching the store. With ``?ready=1``, readiness (for a load
+    balancer): 503 unless the store answers, within a second."""
+    if ready:
+        service: OrdersService = request.app.state.service
+        await service.check_store()
     return HealthSchema()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -91,6 +92,38 @@ class OrderStore(Protocol):
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         """Drop an in-flight claim (never a completed record) so the key can be used again."""
 
+    async def check(self) -> None:
+        """Raise ``StoreUnavailable`` unless the store answers; cheap (a readiness probe)."""
+
+    def one_budget(self) -> AbstractContextManager[timedelta]:
+        """Make every call inside end within one time budget; yield its length.
+
+        A keyed request claims, writes and releases inside one budget, and its claim's lease is
+        that length: by the time the request has given up (a 503), its claim has expired, even
+        one that reached the store late.
+        """
+
+
+STORE_URL_FORMS = (
+    "sqlite:///<relative path>, sqlite:////<absolute path> or "
+    "dynamodb://<table>[?region=<region>&endpoint=<url>]"
+)
+
+
+def check_store_url(url: str) -> None:
+    """Raise ``ValueError`` saying what is wrong unless ``url`` names a store (connects nowhere)."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        from app.store.sqlite import path_from_url
+
+        path_from_url(url)
+    elif scheme == "dynamodb":
+        from app.store.dynamodb.config import DynamoDBConfig
+
+        DynamoDBConfig.from_url(url)
+    else:
+        raise ValueError(f"not a store URL; use {STORE_URL_FORMS}")
+
 
 @runtime_checkable
 class Reconnects(Protocol):
@@ -115,4 +148,4 @@ def open_store(url: str) -> OrderStore:
         from app.store.dynamodb.store import DynamoDBStore
 
         return DynamoDBStore.from_url(url)
-    raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}")
+    raise ValueError(f"Unsupported store URL scheme {scheme!r} in {url!r}; use {STORE_URL_FORMS}")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import sqlite3
+import threading
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,12 +18,22 @@ from uuid import UUID
 
 import aiosqlite
 
-from app.idempotency import ClaimLost, Completion, IdempotencyRecord
-from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.idempotency import LEASE, ClaimLost, Completion, IdempotencyRecord
+from app.orders import (
+    Order,
+    OrderItem,
+    OrderNotFound,
+    Page,
+    StateConflict,
+    Status,
+    StoreUnavailable,
+)
 from app.store.codec import dump_items, load_items
 from app.store.paging import PageFiller
 
 BUSY_TIMEOUT_MS = 10_000
+
+logger = logging.getLogger("app.store.sqlite")
 
 SCHEMA = (
     """
@@ -81,6 +95,25 @@ def _row_to_order(row: Any) -> Order:
     )
 
 
+# aiosqlite's worker thread is no daemon (a connection is always closed on its own thread), so
+# one left open keeps the process alive after its main thread ended: a script that imported the
+# Lambda handler, say. Connections still open then are closed, after the work queued on them.
+_still_open: weakref.WeakSet[aiosqlite.Connection] = weakref.WeakSet()
+_watching = threading.Lock()
+
+
+def _close_when_the_main_thread_ends(conn: aiosqlite.Connection) -> None:
+    _still_open.add(conn)
+    if _watching.acquire(blocking=False):  # one watcher per process, started once
+
+        def watch() -> None:
+            threading.main_thread().join()
+            for left_open in list(_still_open):
+                left_open.stop()
+
+        threading.Thread(target=watch, name="sqlite-close-at-exit", daemon=True).start()
+
+
 def path_from_url(url: str) -> str:
     """``sqlite:///var/x.db`` → ``var/x.db`` (relative); ``sqlite:////tmp/x.db`` → ``/tmp/x.db``."""
     parts = urlsplit(url)
@@ -127,17 +160,25 @@ class SQLiteStore:
         conn = await aiosqlite.connect(
             self._path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
         )
-        await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute_fetchall("PRAGMA journal_mode = WAL")
-        await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
-        for statement in SCHEMA:
-            await conn.execute_fetchall(statement)
+        try:
+            await conn.execute_fetchall(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute_fetchall("PRAGMA journal_mode = WAL")  # first read of the file
+            await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
+            for statement in SCHEMA:
+                await conn.execute_fetchall(statement)
+        except BaseException:
+            # Not a database, not writable...: release the connection and its thread, or the
+            # failed startup could never exit.
+            await conn.close()
+            raise
         self._conn = conn
+        _close_when_the_main_thread_ends(conn)
 
     async def close(self) -> None:
         if self._conn is not None:
             async with self._lock:
                 await self._conn.close()
+            _still_open.discard(self._conn)
             self._conn = None
 
     async def _rows(self, sql: str, params: Iterable[object] = ()) -> list[Any]:
@@ -265,6 +306,19 @@ class SQLiteStore:
             result=None if row[1] is None else _row_to_order(json.loads(row[1])),
             expires_at=datetime.fromtimestamp(row[2], UTC),
         )
+
+    async def check(self) -> None:
+        try:
+            async with self._lock:
+                await self._rows("SELECT 1 FROM orders LIMIT 0")
+        except (sqlite3.Error, ValueError, RuntimeError) as exc:  # not open, or closed
+            logger.error("SQLite store unusable: %r", exc)
+            raise StoreUnavailable from exc
+
+    def one_budget(self) -> AbstractContextManager[timedelta]:
+        # A local file has no unreachable state to give up on: a claim outlives its request
+        # only when the process dies mid-request, and then holds the key for LEASE.
+        return nullcontext(LEASE)
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         async with self._lock:

@@ -26,7 +26,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import Settings, env_name
+from app.config import ConfigError, env_name, exit_for, load_settings
+from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors import CorsConfiguration
@@ -44,7 +45,7 @@ def authorizer_from_env() -> Authorizer:
         for name, value in dev_issuer.env().items():
             if name != env_name("identity_mode"):
                 os.environ.setdefault(name, value)
-    settings = Settings(identity_mode="gateway")
+    settings = load_settings(identity_mode="gateway")
     if not (settings.jwt_issuer and settings.audiences()):
         raise SystemExit("set JWT_ISSUER and JWT_AUDIENCE (or neither: the development issuer)")
     return Authorizer(
@@ -57,14 +58,14 @@ def authorizer_from_env() -> Authorizer:
 
 def cors_from_env() -> CorsConfiguration | None:
     """The API's CORS configuration for CORS_ORIGINS, as the stack's ``cors-origins`` sets it."""
-    settings = Settings(identity_mode="gateway")
+    settings = load_settings(identity_mode="gateway")
     return CorsConfiguration(settings.origins()) if settings.cors_origins else None
 
 
 def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     """The emulator serving the handler in this process, configured from the environment."""
     authorizer = authorizer_from_env()
-    settings = Settings(identity_mode="gateway")
+    settings = load_settings(identity_mode="gateway")
     config = GatewayConfig(
         handler_factory=partial(build_handler, settings),
         authorizer=authorizer,
@@ -136,20 +137,31 @@ def main() -> None:
         "--dynamodb-endpoint", help="a DynamoDB-compatible server (default: moto, in memory)"
     )
     args = parser.parse_args()
-    if args.in_process:
-        app = gateway_from_env(args.timeout)
-        mode = "the handler in this process"
-    else:
-        app = gateway_through_runtime(
-            stage=args.stage,
-            init_type=args.init_type,
-            dynamodb_endpoint=args.dynamodb_endpoint,
-            timeout=args.timeout,
-        )
-        mode = f"the local Lambda runtime ({args.init_type})"
+    try:
+        if args.in_process:
+            app = gateway_from_env(args.timeout)
+            mode = "the handler in this process"
+        else:
+            app = gateway_through_runtime(
+                stage=args.stage,
+                init_type=args.init_type,
+                dynamodb_endpoint=args.dynamodb_endpoint,
+                timeout=args.timeout,
+            )
+            mode = f"the local Lambda runtime ({args.init_type})"
+    except ConfigError as exc:
+        exit_for(exc)
     issuer = os.environ[env_name("jwt_issuer")]
     print(f"API Gateway emulator on http://{args.host}:{args.port} → {mode}; JWT issuer {issuer}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # Ctrl-C: in-flight requests get the server's drain time, then the function shuts down.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=log_config("devtools"),
+        timeout_graceful_shutdown=ServerLimits().drain_timeout,
+    )
 
 
 if __name__ == "__main__":

@@ -63,5 +63,7 @@ class Authorizer:
 
 
 def _invalid(description: str) -> str:
-    description = description.replace('"', "'")[:200]
-    return f'Bearer scope="" error="invalid_token" error_description="{description}"'
+    # It may quote the token's own kid or alg: a header value must stay printable ASCII.
+    description = "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in description)
+    description = description.replace('"', "'")
+    return f'Bearer scope="" error="invalid_token" error_description="{description[:200]}"'

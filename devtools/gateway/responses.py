@@ -5,9 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
+
+TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110)
+CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")  # never in a header value
 
 
 class MalformedResponse(ValueError):
@@ -51,6 +55,8 @@ def to_response(result: object) -> Response:
         raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in pairs]
     except UnicodeEncodeError as exc:
         raise MalformedResponse("a header is not Latin-1") from exc
+    if any(not TOKEN.fullmatch(n) or CONTROL.search(v) for n, v in raw):
+        raise MalformedResponse("a header name or value is not valid HTTP")
     response = Response(content, status)
     if status not in (204, 304) and not any(n == b"content-length" for n, _ in raw):
         raw.append((b"content-length", str(len(content)).encode()))

@@ -158,12 +158,16 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
 
 async def _serve(request: Request, config: GatewayConfig, function: Integration) -> Response:
     request_id = new_request_id()
-    if config.cors is not None and _preflight_answered_by_gateway(request):
-        answer = preflight_response(config.cors, request.headers)
-    else:
-        answer = await _answer(request, config, function, request_id)
-        if config.cors is not None:
-            apply_cors(config.cors, request.headers, answer)
+    try:
+        if config.cors is not None and _preflight_answered_by_gateway(request):
+            answer = preflight_response(config.cors, request.headers)
+        else:
+            answer = await _answer(request, config, function, request_id)
+            if config.cors is not None:
+                apply_cors(config.cors, request.headers, answer)
+    except Exception:  # a fault of the emulator's own: still API Gateway's shape
+        logger.exception("the gateway emulator failed (%s)", request_id)
+        answer = gateway_error(500, "Internal Server Error")
     answer.headers["apigw-requestid"] = request_id
     return answer
 

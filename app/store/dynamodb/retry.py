@@ -3,36 +3,64 @@
 aiodynamo's own ``throttle_config`` is not used for this (the client is given a single-attempt
 config): it does not retry ``RequestLimitExceeded`` or 5xx other than 500/503, and its time limit
 is checked before a sleep and another attempt, so the total can overshoot. Here one deadline
-bounds every attempt, wait and follow-up request of one store operation.
+bounds every attempt, wait and follow-up request of one store operation, and ``one_budget``
+makes several operations (a keyed request's claim, write and release) share one deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import timedelta
 from enum import Enum
 from typing import TypeVar
 
 import httpx
 from aiodynamo.errors import (
+    AccessDenied,
     ExpiredToken,
+    IncompleteSignature,
     InternalDynamoError,
+    MissingAuthenticationToken,
+    NoCredentialsFound,
     ProvisionedThroughputExceeded,
     RequestLimitExceeded,
     ServiceUnavailable,
+    TableNotFound,
     Throttled,
     TransactionCanceled,
     TransactionConflict,
     UnknownError,
+    UnrecognizedClient,
+    ValidationException,
 )
 
 from app.orders import StoreUnavailable
-from app.store.dynamodb.config import RetryPolicy
+from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 
 logger = logging.getLogger("app.store.dynamodb")
 
 T = TypeVar("T")
+
+# When set: the loop time by which every store operation started in this context must end.
+_shared_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
+
+
+@contextmanager
+def one_budget(policy: RetryPolicy) -> Iterator[timedelta]:
+    """Every store operation started inside ends by one deadline, ``policy.budget`` from now
+    (or an enclosing scope's, if earlier). Yields the time that leaves."""
+    now = asyncio.get_running_loop().time()
+    outer = _shared_deadline.get()
+    ends = now + policy.budget if outer is None else min(outer, now + policy.budget)
+    token = _shared_deadline.set(ends)
+    try:
+        yield timedelta(seconds=max(0.0, ends - now))
+    finally:
+        _shared_deadline.reset(token)
 
 
 class Fault(Enum):
@@ -64,6 +92,40 @@ def classify(exc: BaseException) -> Fault | None:
     return None
 
 
+REFUSED_CREDENTIALS = (
+    UnrecognizedClient,
+    IncompleteSignature,
+    MissingAuthenticationToken,
+    ExpiredToken,
+    NoCredentialsFound,
+)
+
+
+def misconfiguration(exc: BaseException, config: DynamoDBConfig) -> str | None:
+    """What is wrong with the store's configuration when ``exc`` says so, else None.
+
+    These errors do not pass with time or retries (a missing table, a table of another key
+    schema, refused credentials or permissions): the API answers 503 and logs this line.
+    """
+    where = f"table {config.table!r} in {config.region}" + (
+        f" at {config.endpoint}" if config.endpoint else ""
+    )
+    if isinstance(exc, TableNotFound):
+        return f"{where} does not exist: create it (make dynamodb-table) or fix STORE_URL"
+    if isinstance(exc, ValidationException) and "does not match the schema" in str(exc):
+        return f"{where} has another key schema than app/store/dynamodb/table.py: fix STORE_URL"
+    if isinstance(exc, AccessDenied):
+        return f"access to {where} denied: grant the credentials' role the table's permissions"
+    if isinstance(exc, REFUSED_CREDENTIALS) or (
+        isinstance(exc, UnknownError) and exc.status == 403
+    ):
+        return (
+            f"DynamoDB refused the credentials ({type(exc).__name__}) for {where}: check "
+            "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
+        )
+    return None
+
+
 class Retrier:
     """Runs the requests of one store operation under one deadline.
 
@@ -77,6 +139,9 @@ class Retrier:
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
         self._deadline = self._started + policy.budget
+        shared = _shared_deadline.get()
+        if shared is not None:
+            self._deadline = min(self._deadline, shared)
         self.maybe_applied = False
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
@@ -100,5 +165,12 @@ class Retrier:
                 break
             await asyncio.sleep(pause)
         elapsed = self._loop.time() - self._started
-        logger.warning("DynamoDB %s unavailable after %.2f s: %r", self._operation, elapsed, last)
+        if last is None:
+            logger.warning(
+                "DynamoDB %s not attempted: the request's budget is spent", self._operation
+            )
+        else:
+            logger.warning(
+                "DynamoDB %s unavailable after %.2f s: %r", self._operation, elapsed, last
+            )
         raise StoreUnavailable(retry_after=self._policy.retry_after)

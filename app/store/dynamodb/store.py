@@ -6,10 +6,13 @@ item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/ret
 
 from __future__ import annotations
 
+import logging
 import ssl
 import uuid
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -34,7 +37,15 @@ from aiodynamo.utils import dy2py, py2dy
 from yarl import URL
 
 from app.idempotency import Completion, IdempotencyRecord
-from app.orders import Order, OrderItem, OrderNotFound, Page, StateConflict, Status
+from app.orders import (
+    Order,
+    OrderItem,
+    OrderNotFound,
+    Page,
+    StateConflict,
+    Status,
+    StoreUnavailable,
+)
 from app.store.codec import dump_items
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.idempotency import (
@@ -49,13 +60,20 @@ from app.store.dynamodb.items import (
     to_item,
     to_order,
 )
-from app.store.dynamodb.retry import Retrier
+from app.store.dynamodb.retry import Retrier, misconfiguration, one_budget
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
 from app.store.paging import PageFiller
 
 # The client makes exactly one attempt per call; app.store.dynamodb.retry does the retrying.
 ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
+# Seconds a client is told to wait when the store is misconfigured: an operator must act.
+MISCONFIGURED_RETRY_AFTER = 30
+# A readiness check waits this long at most (within the retry budget).
+READINESS_BUDGET = 1.0
+READINESS_KEY = {PK: "#readiness", SK: "#readiness"}  # never written
+
+logger = logging.getLogger("app.store.dynamodb")
 
 _CANCELLED_FILTER: dict[bool | None, Condition | None] = {
     None: None,
@@ -142,13 +160,24 @@ class DynamoDBStore:
             self._http = None
             self._client = None
 
+    @contextmanager
+    def _misconfiguration_is_unavailable(self) -> Iterator[None]:
+        """A misconfigured store (missing table, refused credentials...): 503, and say why."""
+        try:
+            yield
+        except Exception as exc:
+            problem = misconfiguration(exc, self.config)
+            if problem is None:
+                raise
+            logger.error("DynamoDB store unusable: %s", problem)
+            raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from exc
+
     async def _send_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self.client.send_request(action=action, payload=payload)
+        with self._misconfiguration_is_unavailable():
+            return await self.client.send_request(action=action, payload=payload)
 
     async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self.client.send_request(
-            action=action, payload={"TableName": self.config.table, **payload}
-        )
+        return await self._send_raw(action, {"TableName": self.config.table, **payload})
 
     async def _get_item(self, owner: str, order_id: UUID) -> dict[str, Any] | None:
         response = await self._send(
@@ -174,15 +203,16 @@ class DynamoDBStore:
         start: dict[str, Any] | None,
         wanted: int,
     ) -> QueryPage:
-        return await self.client.query_single_page(
-            self.config.table,
-            condition,
-            start_key=start,
-            filter_expression=filter_expression,
-            scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
-            limit=wanted if filter_expression is None else max(wanted, self.filtered_batch),
-            consistent_read=True,
-        )
+        with self._misconfiguration_is_unavailable():
+            return await self.client.query_single_page(
+                self.config.table,
+                condition,
+                start_key=start,
+                filter_expression=filter_expression,
+                scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
+                limit=wanted if filter_expression is None else max(wanted, self.filtered_batch),
+                consistent_read=True,
+            )
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
         if completes is not None:
@@ -331,3 +361,12 @@ class DynamoDBStore:
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
         retry = Retrier(self.config.retry, "release")
         await retry(partial(self._records.release, owner, key, fingerprint))
+
+    def one_budget(self) -> AbstractContextManager[timedelta]:
+        return one_budget(self.config.retry)
+
+    async def check(self) -> None:
+        """One eventually consistent GetItem of a key never written: the table answers."""
+        policy = replace(self.config.retry, budget=min(READINESS_BUDGET, self.config.retry.budget))
+        payload = {"Key": py2dy(READINESS_KEY), "ConsistentRead": False}
+        await Retrier(policy, "readiness check")(partial(self._send, "GetItem", payload))
