@@ -59,6 +59,15 @@ SUCCESS_COUNTS = {
     orders.cancel_order.__name__: ORDERS_CANCELLED,
 }
 STATUS_COUNTS = {409: CONFLICTS, 412: PRECONDITION_FAILURES}
+# The business counts, in the order dashboards show them.
+BUSINESS_COUNTS = (
+    ORDERS_CREATED,
+    ORDERS_PAID,
+    ORDERS_CANCELLED,
+    IDEMPOTENT_REPLAYS,
+    CONFLICTS,
+    PRECONDITION_FAILURES,
+)
 REPLAYED_HEADER = orders.REPLAYED_HEADER.lower().encode()
 
 Write = Callable[[str], None]

@@ -237,17 +237,7 @@ class OrdersMonitoring(Construct):
             ),
             graph(
                 "Orders",
-                *(
-                    app(name)
-                    for name in (
-                        metrics.ORDERS_CREATED,
-                        metrics.ORDERS_PAID,
-                        metrics.ORDERS_CANCELLED,
-                        metrics.IDEMPOTENT_REPLAYS,
-                        metrics.CONFLICTS,
-                        metrics.PRECONDITION_FAILURES,
-                    )
-                ),
+                *(app(name) for name in metrics.BUSINESS_COUNTS),
             ),
         )
         dashboard.add_widgets(

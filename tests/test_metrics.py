@@ -146,14 +146,7 @@ def test_every_request_writes_one_valid_emf_line_per_route_template(
     assert [(line["ClientErrors"], line["ServerErrors"]) for line in lines][3:5] == [(1, 0)] * 2
 
 
-BUSINESS = {
-    metrics.ORDERS_CREATED,
-    metrics.ORDERS_PAID,
-    metrics.ORDERS_CANCELLED,
-    metrics.IDEMPOTENT_REPLAYS,
-    metrics.CONFLICTS,
-    metrics.PRECONDITION_FAILURES,
-}
+BUSINESS = set(metrics.BUSINESS_COUNTS)
 
 
 class BrokenStore(ControlledStore):

@@ -92,11 +92,12 @@ def classify(exc: BaseException) -> Fault | None:
     return None
 
 
+# Not ExpiredToken: an expired key is refetched and the request retried (classify); only
+# credentials that no refetch can fix make the store unusable.
 REFUSED_CREDENTIALS = (
     UnrecognizedClient,
     IncompleteSignature,
     MissingAuthenticationToken,
-    ExpiredToken,
     NoCredentialsFound,
 )
 
