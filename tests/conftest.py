@@ -138,8 +138,9 @@ def _cells() -> frozenset[tuple[str, str]] | None:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the covering cells; mark slow modules; keep CDK/bundle tests on one xdist worker
-    (their session fixtures synthesize and bundle once per worker)."""
+    """Keep the covering cells; mark slow modules; group the CDK/bundle tests for xdist's
+    loadgroup (their session fixtures synthesize once per worker). pytest 9 ignores xdist
+    3.8's grouping for now (it rewrites ``_nodeid``, which pytest 9 no longer reads)."""
     cells = _cells()
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
