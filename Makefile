@@ -15,6 +15,9 @@ GATEWAY_PORT ?= 3000
 export UV_PYTHON_DOWNLOADS := never
 STAGE ?= dev
 TEST_WORKERS ?= 2
+# Folders and modules whose tests are all marked slow: `make check` does not even import them
+# (collecting them costs each worker about 20 s: CDK, schemathesis, Playwright).
+SLOW_ONLY := tests/infra tests/runtime tests/test_fuzz.py tests/test_browser_cors.py
 CDK := npx --no-install cdk
 
 .PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
@@ -66,7 +69,8 @@ test: lint ## Lint, then the whole test suite (what CI runs)
 	$(UV) run --no-sync pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 check: lint ## Edit loop: lint, then the fast tests in one store/transport cell (< 60 s)
-	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow"
+	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow" \
+		$(foreach path,$(SLOW_ONLY),--ignore=$(path))
 
 SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
