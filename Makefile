@@ -13,6 +13,10 @@ PORT ?= 8000
 MOTO_PORT ?= 5000
 GATEWAY_PORT ?= 3000
 export UV_PYTHON_DOWNLOADS := never
+# Write bytecode caches (.venv/ and __pycache__/, git-ignored) even where the environment sets
+# PYTHONDONTWRITEBYTECODE, as many container images do: without them every process compiles all
+# it imports again, each test worker and server the suite starts (collection: 23 s → 9 s).
+unexport PYTHONDONTWRITEBYTECODE
 STAGE ?= dev
 TEST_WORKERS ?= 2
 # Folders and modules whose tests are all marked slow: `make check` does not even import them
