@@ -29,10 +29,10 @@ def task_root(cache: Path = CACHE) -> Path:
     target = host_target(PYTHON_VERSION)
     asset = cached_bundle(target, cache)
     copy = asset.with_name(asset.name + ".task")
-    for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
-        if not stale.name.startswith(asset.name):
-            _remove(stale)
-    with exclusive(cache / f"{copy.name}.lock"):
+    with exclusive(cache / f"{copy.name}.lock"):  # one process at a time prunes and copies
+        for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
+            if not stale.name.startswith(asset.name):
+                _remove(stale)
         if not (copy / ".complete").exists():
             _remove(copy)
             partial = copy.with_name(copy.name + ".partial")
