@@ -37,9 +37,9 @@ OPERATIONS = ("add", "get", "list", "update", "delete")
 MARKER = "this"  # a stdlib module nothing imports (it prints to the captured stdout)
 # label -> (setup statement whose imports are not counted, measured statement)
 IMPORTS = {
-    "aiodynamo + httpx (client stack), fresh interpreter": (
+    "DynamoDB client stack (app/store/dynamodb/client.py), fresh interpreter": (
         "",
-        "import aiodynamo.client, aiodynamo.http.httpx, httpx",
+        "import app.store.dynamodb.client",
     ),
     "app.store.dynamodb on top of app.main": ("import app.main", "import app.store.dynamodb.store"),
     "app.store.sqlite on top of app.main": ("import app.main", "import app.store.sqlite"),

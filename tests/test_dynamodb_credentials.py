@@ -17,19 +17,18 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import uuid6
-from aiodynamo.client import Client
 from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ExpiredToken, UnknownError, UnrecognizedClient
-from aiodynamo.http.httpx import HTTPX
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from yarl import URL
 
 from app.aws_lambda import lifecycle
 from app.aws_lambda.adapter import LambdaAdapter
 from app.orders import Order, OrderItem, Size, Status
+from app.store.dynamodb.admin import table_status
+from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
 from devtools.lambda_runtime.credentials import KeyRing, Verdict
@@ -85,8 +84,8 @@ def container_credentials(front: Front, monkeypatch: pytest.MonkeyPatch) -> None
 
 async def describe(front: Front, key: Key) -> bool:
     async with httpx.AsyncClient() as http:
-        client = Client(HTTPX(http), StaticCredentials(key), REGION, endpoint=URL(front.url))
-        return await client.table_exists(front.table)
+        client = DynamoDBClient(http, StaticCredentials(key), REGION, endpoint=front.url)
+        return await table_status(client, front.table) is not None
 
 
 def test_a_key_is_valid_until_it_expires_or_is_revoked() -> None:

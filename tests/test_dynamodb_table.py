@@ -34,7 +34,7 @@ async def store(moto_endpoint: str) -> AsyncIterator[DynamoDBStore]:
 
 async def test_the_table_has_exactly_the_shared_key_schema_and_ttl(store: DynamoDBStore) -> None:
     table = store.config.table
-    response = await store.client.send_request(action="DescribeTable", payload={"TableName": table})
+    response = await store.client.send("DescribeTable", {"TableName": table})
     description = response["Table"]
     assert description["KeySchema"] == [
         {"AttributeName": PARTITION_KEY.name, "KeyType": "HASH"},
@@ -44,8 +44,11 @@ async def test_the_table_has_exactly_the_shared_key_schema_and_ttl(store: Dynamo
         (a["AttributeName"], a["AttributeType"]) for a in description["AttributeDefinitions"]
     ) == sorted((key.name, key.type) for key in KEY_SCHEMA)
     assert description["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    ttl = await store.client.describe_time_to_live(table)
-    assert (ttl.attribute, ttl.status.value) == (TTL_ATTRIBUTE, "ENABLED")
+    ttl = await store.client.send("DescribeTimeToLive", {"TableName": table})
+    assert ttl["TimeToLiveDescription"] == {
+        "AttributeName": TTL_ATTRIBUTE,
+        "TimeToLiveStatus": "ENABLED",
+    }
     assert not await create_table(store.config)  # idempotent: already there
 
 
@@ -59,9 +62,7 @@ async def test_items_use_typed_keys_and_integer_numbers(store: DynamoDBStore) ->
     )
     await store.add(order)
     key = {PARTITION_KEY.name: {"S": "alice"}, SORT_KEY.name: {"S": order_sort_key(order.id)}}
-    raw = await store.client.send_request(
-        action="GetItem", payload={"TableName": store.config.table, "Key": key}
-    )
+    raw = await store.client.send("GetItem", {"TableName": store.config.table, "Key": key})
     item = raw["Item"]
     assert item["version"] == {"N": "1"}
     assert item["items"]["L"][0]["M"]["quantity"] == {"N": "1000000"}
@@ -74,9 +75,7 @@ async def test_other_record_types_never_mix_into_order_listings(store: DynamoDBS
     await store.add(order)
     for sort_key in (f"{IDEMPOTENCY_PREFIX}abc", "ZZZ#after-orders", "A#before-orders"):
         item = {PARTITION_KEY.name: {"S": "alice"}, SORT_KEY.name: {"S": sort_key}}
-        await store.client.send_request(
-            action="PutItem", payload={"TableName": store.config.table, "Item": item}
-        )
+        await store.client.send("PutItem", {"TableName": store.config.table, "Item": item})
     for cancelled in (None, False):
         page = await store.list("alice", cancelled=cancelled, limit=10, before=None)
         assert (page.orders, page.more) == ([order], False)

@@ -11,12 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiodynamo.client import Client
 from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ExpiredToken
-from aiodynamo.http.httpx import HTTPX
-from yarl import URL
 
+from app.store.dynamodb.admin import table_status
+from app.store.dynamodb.client import DynamoDBClient
 from devtools.gateway.events import routed_event
 from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.service import LocalLambda
@@ -53,9 +52,10 @@ def table_exists(service: LocalLambda, function: FunctionConfig, key: Key) -> bo
 
     async def ask() -> bool:
         async with httpx.AsyncClient() as http:
-            endpoint = URL(service.front_url)
-            client = Client(HTTPX(http), StaticCredentials(key), "us-east-1", endpoint=endpoint)
-            return await client.table_exists(table)
+            client = DynamoDBClient(
+                http, StaticCredentials(key), "us-east-1", endpoint=service.front_url
+            )
+            return await table_status(client, table) is not None
 
     return asyncio.run(ask())
 

@@ -12,18 +12,40 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from aiodynamo.models import KeySchema, KeySpec, KeyType, PayPerRequest
+from aiodynamo.errors import TableNotFound
 
+from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
 from app.store.dynamodb.table import KEY_SCHEMA, TTL_ATTRIBUTE
 
+ACTIVE_POLLS, POLL_INTERVAL = 120, 0.5  # wait at most a minute for a new table
 
-def key_schema() -> KeySchema:
-    """aiodynamo's form of ``keys.KEY_SCHEMA``: (HASH, RANGE)."""
-    hash_key, range_key = (KeySpec(key.name, KeyType(key.type)) for key in KEY_SCHEMA)
-    return KeySchema(hash_key=hash_key, range_key=range_key)
+
+def create_table_request(table: str) -> dict[str, Any]:
+    """CreateTable for the one key schema (``table.KEY_SCHEMA``), billed on demand."""
+    return {
+        "TableName": table,
+        "KeySchema": [
+            {"AttributeName": key.name, "KeyType": kind}
+            for key, kind in zip(KEY_SCHEMA, ("HASH", "RANGE"), strict=True)
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": key.name, "AttributeType": key.type} for key in KEY_SCHEMA
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+async def table_status(client: DynamoDBClient, table: str) -> str | None:
+    """The table's status (``ACTIVE``, ``CREATING``...), or None when there is no such table."""
+    try:
+        response = await client.send("DescribeTable", {"TableName": table})
+    except TableNotFound:
+        return None
+    return str(response["Table"]["TableStatus"])
 
 
 async def create_table(config: DynamoDBConfig) -> bool:
@@ -32,10 +54,19 @@ async def create_table(config: DynamoDBConfig) -> bool:
     await store.open()
     try:
         client = store.client
-        if await client.table_exists(config.table):
+        if await table_status(client, config.table) is not None:
             return False
-        await client.create_table(config.table, PayPerRequest(), key_schema(), wait_for_active=True)
-        await client.enable_time_to_live(config.table, TTL_ATTRIBUTE)
+        await client.send("CreateTable", create_table_request(config.table))
+        for _ in range(ACTIVE_POLLS):
+            if await table_status(client, config.table) == "ACTIVE":
+                break
+            await asyncio.sleep(POLL_INTERVAL)
+        else:
+            raise TimeoutError(f"table {config.table} not active after a minute")
+        ttl = {"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+        await client.send(
+            "UpdateTimeToLive", {"TableName": config.table, "TimeToLiveSpecification": ttl}
+        )
         return True
     finally:
         await store.close()
@@ -45,7 +76,7 @@ async def delete_table(config: DynamoDBConfig) -> None:
     store = DynamoDBStore(config)
     await store.open()
     try:
-        await store.client.delete_table(config.table)
+        await store.client.send("DeleteTable", {"TableName": config.table})
     finally:
         await store.close()
 

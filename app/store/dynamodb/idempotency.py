@@ -15,17 +15,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiodynamo.errors import ConditionalCheckFailed, TransactionCanceled
-from aiodynamo.expressions import Condition, F, Parameters, UpdateExpression
 from aiodynamo.utils import dy2py, py2dy
 
 from app.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.orders import Order
+from app.store.dynamodb.expressions import with_expressions
 from app.store.dynamodb.items import PK, SK, to_item, to_order
 from app.store.dynamodb.table import IDEMPOTENCY_PREFIX, TTL_ATTRIBUTE
 
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 FINGERPRINT, RESULT = "fingerprint", "result"
+# The record is this request's (same fingerprint) and not completed yet.
+OURS_AND_OPEN = f"#{FINGERPRINT} = :fingerprint AND attribute_not_exists(#{RESULT})"
 
 
 def record_key(owner: str, key: str) -> dict[str, Any]:
@@ -38,20 +40,21 @@ def _epoch(moment: datetime, *, up: bool) -> int:
     return math.ceil(seconds) if up else math.floor(seconds)
 
 
-def expression(payload: dict[str, Any], **parts: Condition | UpdateExpression) -> dict[str, Any]:
-    """``payload`` with encoded ``ConditionExpression``/``UpdateExpression`` and parameters."""
-    params = Parameters()
-    encoded = {name: part.encode(params) for name, part in parts.items()}
-    return {**payload, **encoded, **params.to_request_payload()}
-
-
 def completion(table: str, owner: str, completes: Completion, result: Order) -> dict[str, Any]:
     """The TransactItems entry that completes a claimed key with ``result``."""
     snapshot = json.dumps(to_item(result, write_id=""), separators=(",", ":"))
-    update = F(RESULT).set(snapshot) & F(TTL_ATTRIBUTE).set(_epoch(completes.expires_at, up=True))
-    condition = F(FINGERPRINT).equals(completes.fingerprint) & F(RESULT).does_not_exist()
     entry = {"TableName": table, "Key": py2dy(record_key(owner, completes.key))}
-    return {"Update": expression(entry, UpdateExpression=update, ConditionExpression=condition)}
+    update = with_expressions(
+        entry,
+        {
+            "result": snapshot,
+            "expires": _epoch(completes.expires_at, up=True),
+            "fingerprint": completes.fingerprint,
+        },
+        UpdateExpression=f"SET #{RESULT} = :result, #{TTL_ATTRIBUTE} = :expires",
+        ConditionExpression=OURS_AND_OPEN,
+    )
+    return {"Update": update}
 
 
 def cancelled_because_claim_lost(error: TransactionCanceled) -> bool:
@@ -81,10 +84,10 @@ class IdempotencyRecords:
             FINGERPRINT: fingerprint,
             TTL_ATTRIBUTE: _epoch(lease_until, up=True),
         }
-        free = F(PK).does_not_exist() | F(TTL_ATTRIBUTE).lte(_epoch(now, up=False))
-        payload = expression(
+        payload = with_expressions(
             {"Item": py2dy(item), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
-            ConditionExpression=free,
+            {"now": _epoch(now, up=False)},
+            ConditionExpression=f"attribute_not_exists(#{PK}) OR #{TTL_ATTRIBUTE} <= :now",
         )
         try:
             await self._send("PutItem", payload)
@@ -105,8 +108,11 @@ class IdempotencyRecords:
         return self.record(key, dy2py(response["Item"], int)) if "Item" in response else None
 
     async def release(self, owner: str, key: str, fingerprint: str) -> None:
-        condition = F(FINGERPRINT).equals(fingerprint) & F(RESULT).does_not_exist()
-        payload = expression({"Key": py2dy(record_key(owner, key))}, ConditionExpression=condition)
+        payload = with_expressions(
+            {"Key": py2dy(record_key(owner, key))},
+            {"fingerprint": fingerprint},
+            ConditionExpression=OURS_AND_OPEN,
+        )
         try:
             await self._send("DeleteItem", payload)
         except ConditionalCheckFailed:

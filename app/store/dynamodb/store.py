@@ -1,4 +1,5 @@
-"""The order store on one DynamoDB table, through aiodynamo over httpx. DynamoDB code lives here.
+"""The order store on one DynamoDB table, over httpx (app/store/dynamodb/client.py). DynamoDB code
+lives here.
 
 Every state-dependent write is conditional; reads are strongly consistent, as on SQLite. The
 item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/retry.py.
@@ -18,23 +19,9 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from aiodynamo.client import Client
 from aiodynamo.credentials import Credentials
 from aiodynamo.errors import ConditionalCheckFailed
-from aiodynamo.expressions import (
-    Condition,
-    F,
-    HashKey,
-    KeyCondition,
-    Parameters,
-    RangeKey,
-    UpdateExpression,
-)
-from aiodynamo.http.httpx import HTTPX
-from aiodynamo.models import Page as QueryPage
-from aiodynamo.models import StaticDelayRetry
 from aiodynamo.utils import dy2py, py2dy
-from yarl import URL
 
 from app.idempotency import Completion, IdempotencyRecord
 from app.orders import (
@@ -47,11 +34,10 @@ from app.orders import (
     StoreUnavailable,
 )
 from app.store.codec import dump_items
+from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
-from app.store.dynamodb.idempotency import (
-    IdempotencyRecords,
-    expression,
-)
+from app.store.dynamodb.expressions import with_expressions
+from app.store.dynamodb.idempotency import IdempotencyRecords
 from app.store.dynamodb.items import (
     PK,
     SK,
@@ -65,8 +51,6 @@ from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
 from app.store.paging import PageFiller
 
-# The client makes exactly one attempt per call; app.store.dynamodb.retry does the retrying.
-ONE_ATTEMPT = StaticDelayRetry(time_limit_secs=-1, delay=0)
 # Seconds a client is told to wait when the store is misconfigured: an operator must act.
 MISCONFIGURED_RETRY_AFTER = 30
 # A readiness check waits this long at most (within the retry budget).
@@ -75,10 +59,11 @@ READINESS_KEY = {PK: "#readiness", SK: "#readiness"}  # never written
 
 logger = logging.getLogger("app.store.dynamodb")
 
-_CANCELLED_FILTER: dict[bool | None, Condition | None] = {
+# A listing's FilterExpression by its ``cancelled`` argument (":cancelled" is CANCELLED).
+_CANCELLED_FILTER: dict[bool | None, str | None] = {
     None: None,
-    True: F("status").equals(Status.CANCELLED.value),
-    False: F("status").not_equals(Status.CANCELLED.value),
+    True: "#status = :cancelled",
+    False: "#status <> :cancelled",
 }
 
 
@@ -98,7 +83,7 @@ class DynamoDBStore:
         self._transport = transport
         self._tls: ssl.SSLContext | None = None
         self._http: httpx.AsyncClient | None = None
-        self._client: Client | None = None
+        self._client: DynamoDBClient | None = None
         self._records = IdempotencyRecords(self._send)
         self._completing = CompletingWrites(
             config.table,
@@ -113,7 +98,7 @@ class DynamoDBStore:
         return cls(DynamoDBConfig.from_url(url))
 
     @property
-    def client(self) -> Client:
+    def client(self) -> DynamoDBClient:
         if self._client is None:
             raise RuntimeError("DynamoDBStore used before open()")
         return self._client
@@ -136,13 +121,8 @@ class DynamoDBStore:
             transport=self._transport,
             verify=self._tls,
         )
-        self._client = Client(
-            HTTPX(self._http),
-            Credentials.auto(),
-            cfg.region,
-            endpoint=None if cfg.endpoint is None else URL(cfg.endpoint),
-            numeric_type=int,  # every number we store is an integer
-            throttle_config=ONE_ATTEMPT,
+        self._client = DynamoDBClient(
+            self._http, Credentials.auto(), cfg.region, endpoint=cfg.endpoint
         )
 
     async def reconnect(self) -> None:
@@ -174,7 +154,7 @@ class DynamoDBStore:
 
     async def _send_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         with self._misconfiguration_is_unavailable():
-            return await self.client.send_request(action=action, payload=payload)
+            return await self.client.send(action, payload)
 
     async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._send_raw(action, {"TableName": self.config.table, **payload})
@@ -197,22 +177,33 @@ class DynamoDBStore:
         return await retry(lambda: self._get_item(owner, order_id))
 
     async def _query(
-        self,
-        condition: KeyCondition,
-        filter_expression: Condition | None,
-        start: dict[str, Any] | None,
-        wanted: int,
-    ) -> QueryPage:
-        with self._misconfiguration_is_unavailable():
-            return await self.client.query_single_page(
-                self.config.table,
-                condition,
-                start_key=start,
-                filter_expression=filter_expression,
-                scan_forward=False,  # newest first: uuid7 sort keys sort by creation time
-                limit=wanted if filter_expression is None else max(wanted, self.filtered_batch),
-                consistent_read=True,
-            )
+        self, owner: str, filter_expression: str | None, start: dict[str, Any] | None, wanted: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query of the owner's orders, newest first: the items and the LastEvaluatedKey."""
+        payload: dict[str, Any] = {
+            "ScanIndexForward": False,  # newest first: uuid7 sort keys sort by creation time
+            "Limit": wanted if filter_expression is None else max(wanted, self.filtered_batch),
+            "ConsistentRead": True,
+        }
+        if start is not None:
+            payload["ExclusiveStartKey"] = py2dy(start)
+        values = {"owner": owner, "prefix": ORDER_PREFIX}
+        filtering: dict[str, str] = {}
+        if filter_expression is not None:
+            values["cancelled"] = Status.CANCELLED.value
+            filtering["FilterExpression"] = filter_expression
+        response = await self._send(
+            "Query",
+            with_expressions(
+                payload,
+                values,
+                KeyConditionExpression=f"#{PK} = :owner AND begins_with(#{SK}, :prefix)",
+                **filtering,
+            ),
+        )
+        last = response.get("LastEvaluatedKey")
+        items = [dy2py(item, int) for item in response["Items"]]
+        return items, None if last is None else dy2py(last, int)
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
         if completes is not None:
@@ -220,13 +211,13 @@ class DynamoDBStore:
             return
         retry = Retrier(self.config.retry, "add")
         write_id = uuid.uuid4().hex
-        params = Parameters()
-        payload = {
-            "Item": py2dy(to_item(order, write_id)),
-            "ConditionExpression": F(PK).does_not_exist().encode(params),
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            **params.to_request_payload(),
-        }
+        payload = with_expressions(
+            {
+                "Item": py2dy(to_item(order, write_id)),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            ConditionExpression=f"attribute_not_exists(#{PK})",
+        )
 
         async def put() -> None:
             try:
@@ -252,7 +243,6 @@ class DynamoDBStore:
         max_bytes: int | None = None,
     ) -> Page:
         retry = Retrier(self.config.retry, "list")
-        condition = HashKey(PK, owner) & RangeKey(SK).begins_with(ORDER_PREFIX)
         filter_expression = _CANCELLED_FILTER[cancelled]
         # The start key is built from the caller's owner, so no cursor can leave the partition.
         start: dict[str, Any] | None = None if before is None else order_key(owner, before)
@@ -260,13 +250,13 @@ class DynamoDBStore:
         examined = before
         for _ in range(self.max_queries):
             wanted = page.wanted()  # the Limit: what may still fit, and one more
-            queried = await retry(partial(self._query, condition, filter_expression, start, wanted))
-            for item in queried.items:
+            items, last = await retry(partial(self._query, owner, filter_expression, start, wanted))
+            for item in items:
                 if not page.take(to_order(item)):  # full: no more Queries for this page
                     return Page(orders=page.orders, more=True)
-            if queried.last_evaluated_key is None:
+            if last is None:
                 return Page(orders=page.orders, more=False)
-            start = queried.last_evaluated_key
+            start = last
             examined = order_id_from_sort_key(start[SK])
         return Page(orders=page.orders, more=True, resume_after=examined)
 
@@ -287,23 +277,31 @@ class DynamoDBStore:
             )
         retry = Retrier(self.config.retry, "update")
         write_id = uuid.uuid4().hex
-        changes: UpdateExpression = F("version").change(1) & F(WRITE_ID).set(write_id)
+        changes = ["#version = #version + :one", f"#{WRITE_ID} = :write_id"]
+        values: dict[str, Any] = {"one": 1, "write_id": write_id}
         if status is not None:
-            changes = changes & F("status").set(status.value)
+            changes.append("#status = :status")
+            values["status"] = status.value
         if items is not None:
-            changes = changes & F("items").set(dump_items(items))
-        condition = F(PK).exists() & F("status").is_in(sorted(s.value for s in allowed_from))
+            changes.append("#items = :items")
+            values["items"] = dump_items(items)
+        allowed = {f"from{i}": s for i, s in enumerate(sorted(s.value for s in allowed_from))}
+        values.update(allowed)
+        statuses = ", ".join(f":{name}" for name in allowed)
+        condition = f"attribute_exists(#{PK}) AND #status IN ({statuses})"
         if expected_version is not None:
-            condition = condition & F("version").equals(expected_version)
-        params = Parameters()
-        payload = {
-            "Key": py2dy(order_key(owner, order_id)),
-            "UpdateExpression": changes.encode(params),
-            "ConditionExpression": condition.encode(params),
-            "ReturnValues": "ALL_NEW",
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            **params.to_request_payload(),
-        }
+            condition += " AND #version = :expected"
+            values["expected"] = expected_version
+        payload = with_expressions(
+            {
+                "Key": py2dy(order_key(owner, order_id)),
+                "ReturnValues": "ALL_NEW",
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            values,
+            UpdateExpression="SET " + ", ".join(changes),
+            ConditionExpression=condition,
+        )
 
         async def write() -> Order:
             try:
@@ -323,14 +321,17 @@ class DynamoDBStore:
         self, owner: str, order_id: UUID, *, expected_version: int | None = None
     ) -> None:
         retry = Retrier(self.config.retry, "delete")
-        condition = F(PK).exists()
+        condition = f"attribute_exists(#{PK})"
+        values: dict[str, Any] = {}
         if expected_version is not None:
-            condition = condition & F("version").equals(expected_version)
-        payload = expression(
+            condition += " AND #version = :expected"
+            values["expected"] = expected_version
+        payload = with_expressions(
             {
                 "Key": py2dy(order_key(owner, order_id)),
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             },
+            values,
             ConditionExpression=condition,
         )
 

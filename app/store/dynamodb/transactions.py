@@ -14,19 +14,14 @@ from typing import Any
 from uuid import UUID
 
 from aiodynamo.errors import TransactionCanceled
-from aiodynamo.expressions import F
 from aiodynamo.utils import py2dy
 
 from app.idempotency import Completion
 from app.orders import Order, OrderItem, OrderNotFound, StateConflict, Status
 from app.store.codec import dump_items
 from app.store.dynamodb.config import RetryPolicy
-from app.store.dynamodb.idempotency import (
-    IdempotencyRecords,
-    completion,
-    expression,
-    raise_claim_lost,
-)
+from app.store.dynamodb.expressions import with_expressions
+from app.store.dynamodb.idempotency import IdempotencyRecords, completion, raise_claim_lost
 from app.store.dynamodb.items import PK, WRITE_ID, order_key, to_item, to_order
 from app.store.dynamodb.retry import Retrier
 
@@ -71,7 +66,7 @@ class CompletingWrites:
         retry = Retrier(self._policy, "add")
         table = self._table
         entry = {"TableName": table, "Item": py2dy(to_item(order, uuid.uuid4().hex))}
-        put = {"Put": expression(entry, ConditionExpression=F(PK).does_not_exist())}
+        put = {"Put": with_expressions(entry, ConditionExpression=f"attribute_not_exists(#{PK})")}
         transaction = [put, completion(table, order.owner, completes, order)]
 
         async def write() -> None:
@@ -118,18 +113,22 @@ class CompletingWrites:
                 items=current.items if items is None else items,
                 version=current.version + 1,
             )
-            changes = (
-                F("version").set(new.version)
-                & F(WRITE_ID).set(uuid.uuid4().hex)
-                & F("status").set(new.status.value)
-                & F("items").set(dump_items(new.items))
-            )
             entry = {"TableName": table, "Key": py2dy(order_key(owner, order_id))}
             update = {
-                "Update": expression(
+                "Update": with_expressions(
                     entry,
-                    UpdateExpression=changes,
-                    ConditionExpression=F("version").equals(current.version),
+                    {
+                        "version": new.version,
+                        "write_id": uuid.uuid4().hex,
+                        "status": new.status.value,
+                        "items": dump_items(new.items),
+                        "read": current.version,
+                    },
+                    UpdateExpression=(
+                        f"SET #version = :version, #{WRITE_ID} = :write_id, #status = :status,"
+                        " #items = :items"
+                    ),
+                    ConditionExpression="#version = :read",
                 )
             }
             try:
