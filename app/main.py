@@ -15,7 +15,7 @@ from app.config import Settings, load_settings
 from app.errors import register_error_handlers
 from app.head import HeadAsGetMiddleware
 from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
-from app.openapi import require_authentication
+from app.openapi import complete_document
 from app.routes import docs, greeting, orders
 from app.service import OrdersService
 from app.store import OrderStore, open_store
@@ -104,8 +104,8 @@ def create_app(
         # Outermost of the app's middleware: a 413 is measured too.
         app.add_middleware(EmfMetricsMiddleware, stage=settings.stage)
     register_error_handlers(app)
-    if isinstance(identity, DemandsCredentials):
-        require_authentication(app, identity.openapi_scheme)
+    scheme = identity.openapi_scheme if isinstance(identity, DemandsCredentials) else None
+    complete_document(app, scheme)
     if settings.cors_origins:  # added last: outermost, so that 401s and 413s reach the page too
         from starlette.middleware.cors import CORSMiddleware
 

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.config import Settings
-from app.schemas import ErrorSchema, HealthSchema
+from app.openapi import error_response
+from app.schemas import HealthSchema
 from app.service import OrdersService
 
 router = APIRouter(tags=["meta"])
@@ -28,8 +29,8 @@ async def hi(request: Request) -> str:
 
 
 READINESS_ERRORS: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorSchema, "description": "Invalid request"},
-    503: {"model": ErrorSchema, "description": "?ready=1: the store does not answer"},
+    422: error_response("Invalid request"),
+    503: error_response("?ready=1: the store does not answer"),
 }
 
 

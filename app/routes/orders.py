@@ -12,8 +12,9 @@ from app.etag import etag
 from app.idempotency import MAX_KEY_LENGTH
 from app.json_bodies import StrictJSONRoute
 from app.links import path_to, url_to
+from app.openapi import error_response
 from app.orders import Order
-from app.schemas import CreateOrderSchema, ErrorSchema, GetOrderSchema, GetOrdersSchema
+from app.schemas import CreateOrderSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome
 
 router = APIRouter(prefix="/orders", tags=["orders"], route_class=StrictJSONRoute)
@@ -84,8 +85,7 @@ def _responses(
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries: every error this operation can answer, its success headers and links."""
     docs: dict[int | str, dict[str, Any]] = {
-        code: {"model": ErrorSchema, "description": ERROR_DESCRIPTIONS[code]}
-        for code in (*errors, *COMMON_ERRORS)
+        code: error_response(ERROR_DESCRIPTIONS[code]) for code in (*errors, *COMMON_ERRORS)
     }
     ok: dict[str, Any] = {}
     if headers:
