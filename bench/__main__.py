@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import coldstart, greeting, size, throughput, warm
+from bench import coldstart, greeting, runtime, size, throughput, warm
 from bench.report import chart, markdown, text_table
 from bench.stats import Figure
 
@@ -25,13 +25,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
-        "--only", nargs="*", default=None, help="sections: size cold warm throughput greeting"
+        "--only", nargs="*", default=None, help="sections: size cold runtime warm throughput greeting"
     )
     args = parser.parse_args()
     q = args.quick
     sections: dict[str, Callable[[], list[Figure]]] = {
         "size": size.run,
         "cold": lambda: coldstart.run(runs=3 if q else 15),
+        "runtime": lambda: runtime.run(runs=1 if q else 5, calls=20 if q else 200),
         "warm": lambda: warm.run(rounds=3 if q else 15, calls=300 if q else 2000),
         "throughput": lambda: throughput.run(rounds=1 if q else 3, seconds=1 if q else 3),
         "greeting": lambda: greeting.run(runs=1 if q else 3),

@@ -57,7 +57,8 @@ def run(runs: int, name: str) -> None:
                  variant.module],
                 input=json.dumps(event), capture_output=True, text=True, env=env, check=True,
             )  # fmt: skip
-            report = json.loads(done.stdout)
+            # The child's report is its last line (the handler's EMF metrics line comes before).
+            report = json.loads(done.stdout.splitlines()[-1])
             assert report["status"] == 200, report
             walls.append(report["import_ms"])
             firsts.append(report["first_call_ms"])
