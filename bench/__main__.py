@@ -25,7 +25,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
-        "--only", nargs="*", default=None, help="sections: size cold runtime warm throughput greeting"
+        "--only",
+        nargs="*",
+        default=None,
+        help="sections: size cold runtime warm throughput greeting",
     )
     args = parser.parse_args()
     q = args.quick
