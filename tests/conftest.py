@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -136,18 +137,33 @@ def _cells() -> frozenset[tuple[str, str]] | None:
     return frozenset((store, transport) for store, transport in cells)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with one group decided by path: every test under tests/infra/ runs
+    on one worker, so the stacks are synthesized (and the asset staged) by one worker only.
+
+    xdist 3.8 groups by an ``@group`` suffix it writes into each item's ``_nodeid``, which
+    pytest 9 no longer reads: the marks alone would group nothing.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class InfraOnOneWorker(LoadGroupScheduling):  # type: ignore[misc]  # xdist is untyped
+        def _split_scope(self, nodeid: str) -> str:
+            return "infra" if nodeid.startswith("tests/infra/") else nodeid
+
+    return InfraOnOneWorker(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the covering cells; mark slow modules; group the CDK/bundle tests for xdist's
-    loadgroup (their session fixtures synthesize once per worker). pytest 9 ignores xdist
-    3.8's grouping for now (it rewrites ``_nodeid``, which pytest 9 no longer reads)."""
+    """Keep the covering cells; mark slow modules."""
     cells = _cells()
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         path = Path(str(item.path))
-        if "infra" in path.parts:
-            item.add_marker(pytest.mark.xdist_group("infra"))
+        if "infra" in path.parts:  # on one worker: pytest_xdist_make_scheduler
             item.add_marker(pytest.mark.slow)
         elif "runtime" in path.parts:
             # Real runtime processes. Any worker may run them: what they share (the asset, the
