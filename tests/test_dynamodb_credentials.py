@@ -142,17 +142,21 @@ def order() -> Order:
     )
 
 
+@pytest.fixture
+async def store(front: Front, container_credentials: None) -> AsyncIterator[DynamoDBStore]:
+    """A store on the front's table, with only container credentials in the environment."""
+    opened = DynamoDBStore(DynamoDBConfig(front.table, REGION, endpoint=front.url))
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
 async def test_the_store_signs_with_container_credentials(
-    front: Front, container_credentials: None
+    front: Front, store: DynamoDBStore
 ) -> None:
-    store = DynamoDBStore(DynamoDBConfig(front.table, REGION, endpoint=front.url))
-    await store.open()
-    try:
-        created = order()
-        await store.add(created)
-        assert await store.get("alice", created.id) == created
-    finally:
-        await store.close()
+    created = order()
+    await store.add(created)
+    assert await store.get("alice", created.id) == created
     seen = front.front.seen()
     assert [s.outcome for s in seen] == ["served", "served"]
     issued = {k.access_key_id: k.purpose for k in front.keys.issued()}
@@ -160,26 +164,21 @@ async def test_the_store_signs_with_container_credentials(
 
 
 async def test_expired_keys_are_fetched_again_and_reconnect_forgets_them(
-    front: Front, container_credentials: None
+    front: Front, store: DynamoDBStore
 ) -> None:
-    store = DynamoDBStore(DynamoDBConfig(front.table, REGION, endpoint=front.url))
-    await store.open()
-    try:
-        created = order()
-        await store.add(created)
-        # The key expires before the client expected: DynamoDB refuses it once, the store
-        # retries with a fresh one and the caller never sees the refusal.
-        front.keys.revoke_all()
-        assert await store.get("alice", created.id) == created
-        assert [s.outcome for s in front.front.seen()][-2:] == ["ExpiredTokenException", "served"]
-        # After a restore, reconnect() drops the cached key: no request with the old one.
-        front.keys.revoke_all()
-        before = len(front.front.seen())
-        await store.reconnect()
-        assert await store.get("alice", created.id) == created
-        assert [s.outcome for s in front.front.seen()[before:]] == ["served"]
-    finally:
-        await store.close()
+    created = order()
+    await store.add(created)
+    # The key expires before the client expected: DynamoDB refuses it once, the store
+    # retries with a fresh one and the caller never sees the refusal.
+    front.keys.revoke_all()
+    assert await store.get("alice", created.id) == created
+    assert [s.outcome for s in front.front.seen()][-2:] == ["ExpiredTokenException", "served"]
+    # After a restore, reconnect() drops the cached key: no request with the old one.
+    front.keys.revoke_all()
+    before = len(front.front.seen())
+    await store.reconnect()
+    assert await store.get("alice", created.id) == created
+    assert [s.outcome for s in front.front.seen()[before:]] == ["served"]
     served = [s.access_key_id for s in front.front.seen() if s.outcome == "served"]
     assert len(dict.fromkeys(served)) == 3  # the first key, the refetched one, the reconnected
 

@@ -26,7 +26,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.guard = Guard(config, self.loop)
+        self.guard: Guard  # one per connection, from connection_made on
         # Where the parser is: between requests, in a request's head, or in its body.
         self._at: Literal["between", "head", "body"] = "between"
         self._head_bytes = 0  # of the unfinished head, counted from the chunk it began in
@@ -34,6 +34,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._tail = b""  # the last bytes fed, in case HEAD_END spans two chunks
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.guard = Guard(self.config, self.loop)
         admitted = self.guard.admit(self.server_state, transport)
         super().connection_made(transport)
         if admitted:

@@ -141,17 +141,10 @@ class Guard:
 class BoundedH11Protocol(H11Protocol):
     """h11, the pure-Python parser (uvicorn's choice without the ``fast`` extra)."""
 
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        server_state: ServerState,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        super().__init__(config, server_state, app_state, _loop)
-        self.guard = Guard(config, self.loop)
+    guard: Guard  # one per connection, from connection_made on
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.guard = Guard(self.config, self.loop)
         admitted = self.guard.admit(self.server_state, transport)
         super().connection_made(transport)
         if admitted:  # a connection that never sends a request is closed like an idle one

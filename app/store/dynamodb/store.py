@@ -67,6 +67,13 @@ _CANCELLED_FILTER: dict[bool | None, str | None] = {
 }
 
 
+def _exists_at(expected_version: int | None) -> tuple[str, dict[str, Any]]:
+    """A condition that the order exists (at ``expected_version``, when given), and its values."""
+    if expected_version is None:
+        return f"attribute_exists(#{PK})", {}
+    return f"attribute_exists(#{PK}) AND #version = :expected", {"expected": expected_version}
+
+
 class DynamoDBStore:
     """One httpx client per store (so per process / Lambda environment), opened at startup."""
 
@@ -285,13 +292,10 @@ class DynamoDBStore:
         if items is not None:
             changes.append("#items = :items")
             values["items"] = dump_items(items)
+        condition, expected = _exists_at(expected_version)
         allowed = {f"from{i}": s for i, s in enumerate(sorted(s.value for s in allowed_from))}
-        values.update(allowed)
-        statuses = ", ".join(f":{name}" for name in allowed)
-        condition = f"attribute_exists(#{PK}) AND #status IN ({statuses})"
-        if expected_version is not None:
-            condition += " AND #version = :expected"
-            values["expected"] = expected_version
+        values.update(expected | allowed)
+        condition += f" AND #status IN ({', '.join(f':{name}' for name in allowed)})"
         payload = with_expressions(
             {
                 "Key": py2dy(order_key(owner, order_id)),
@@ -321,11 +325,7 @@ class DynamoDBStore:
         self, owner: str, order_id: UUID, *, expected_version: int | None = None
     ) -> None:
         retry = Retrier(self.config.retry, "delete")
-        condition = f"attribute_exists(#{PK})"
-        values: dict[str, Any] = {}
-        if expected_version is not None:
-            condition += " AND #version = :expected"
-            values["expected"] = expected_version
+        condition, values = _exists_at(expected_version)
         payload = with_expressions(
             {
                 "Key": py2dy(order_key(owner, order_id)),
