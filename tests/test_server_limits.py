@@ -187,7 +187,7 @@ async def test_connections_beyond_the_cap_get_503(server: int) -> None:
         assert len(refused) >= 8  # the others wait for a request, within the cap
         assert all(a.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") for a in refused)
         assert b"retry-after: 1\r\n" in refused[0]
-        assert refused[0].endswith(b'{"detail": "Too many open connections; retry later"}')
+        assert refused[0].endswith(b'{"detail":"Too many open connections; retry later"}')
     finally:
         for _, writer in opened:
             writer.close()

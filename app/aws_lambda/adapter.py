@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import json
 import logging
 import threading
 import time
@@ -28,10 +27,11 @@ from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
 from mangum.handlers import ALB, APIGateway, HTTPGateway
 from mangum.protocols.http import HTTPCycle, HTTPCycleState
 from mangum.types import LambdaConfig, LambdaHandler
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
 from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
+from app.http.answers import Answer, answer_if_not_started, error_body
 from app.http.middleware.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
@@ -60,7 +60,7 @@ class LambdaAdapter:
             text_mime_types=[*DEFAULT_TEXT_MIME_TYPES],
             exclude_headers=[],
         )
-        self._guarded_app = _guarded(app)
+        self._guarded_app = answer_if_not_started(app, Exception, _internal_error)
         # Mangum's per-response INFO line would double the one structured line logged here.
         logging.getLogger("mangum.http").setLevel(logging.WARNING)
         self.loop = asyncio.new_event_loop()
@@ -188,45 +188,16 @@ def _fix_response(
     return response
 
 
-def _guarded(app: ASGIApp) -> ASGIApp:
-    """``app`` that answers a JSON 500 when it raises before its response started."""
-
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        progress = {"started": False, "complete": False}
-
-        async def tracking_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                progress["started"] = True
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                progress["complete"] = True
-            await send(message)
-
-        try:
-            await app(scope, receive, tracking_send)
-        except Exception:
-            if progress["complete"]:
-                return  # already answered (and logged) by the app's own error handler
-            logger.exception("Unhandled error in the ASGI app")
-            if progress["started"]:
-                raise
-            body = json.dumps({"detail": "Internal Server Error"}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-
-    return guarded
+def _internal_error(scope: Scope, error: BaseException, started: bool) -> Answer:
+    logger.exception("Unhandled error in the ASGI app")
+    return 500, "Internal Server Error", ()
 
 
 def error_response(event: object, status: int, detail: str) -> ProxyResponse:
     """A JSON error in the proxy response shape the event's source expects."""
     response: ProxyResponse = {
         "statusCode": status,
-        "body": json.dumps({"detail": detail}),
+        "body": error_body(detail).decode(),
         "isBase64Encoded": False,
     }
     headers = {"content-type": "application/json"}
