@@ -29,8 +29,8 @@ from mangum.protocols.http import HTTPCycle, HTTPCycleState
 from mangum.types import LambdaConfig, LambdaHandler
 from starlette.types import ASGIApp, Scope
 
-from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
+from app.aws_lambda.sources.base import BadEvent, EventKind, check, classify, root_path
 from app.http.answers import Answer, answer_if_not_started, error_body
 from app.http.middleware.request_ids import gateway_request_id, trace_id
 
