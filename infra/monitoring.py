@@ -23,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from app import metrics
+from app.http.middleware import emf as metrics
 from app.store.dynamodb.table import DYNAMODB_ACTIONS
 from infra.config import StageConfig
 

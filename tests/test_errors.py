@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 import app.domain.idempotency  # noqa: F401 - defines DomainError subclasses of its own
 from app.domain.orders import DomainError
-from app.errors import DOMAIN_STATUS, register_error_handlers
+from app.http.errors import DOMAIN_STATUS, register_error_handlers
 
 pytestmark = pytest.mark.anyio
 

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
-from app.request_ids import gateway_request_id, trace_id
+from app.http.middleware.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
 

@@ -68,7 +68,7 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (FastAPI's default names only one route's).
 
-    HEAD is served wherever GET is (``app.head``).
+    HEAD is served wherever GET is (``app.http.middleware.head``).
     """
     routes = request.app.router.routes
     return [
