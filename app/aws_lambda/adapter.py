@@ -209,7 +209,7 @@ def _guarded(app: ASGIApp) -> ASGIApp:
             logger.exception("Unhandled error in the ASGI app")
             if progress["started"]:
                 raise
-            body = json.dumps({"detail": "Internal Server Error"}).encode()
+            body = json.dumps({"detail": "Internal Server Error"}, separators=(",", ":")).encode()
             await send(
                 {
                     "type": "http.response.start",
@@ -226,7 +226,7 @@ def error_response(event: object, status: int, detail: str) -> ProxyResponse:
     """A JSON error in the proxy response shape the event's source expects."""
     response: ProxyResponse = {
         "statusCode": status,
-        "body": json.dumps({"detail": detail}),
+        "body": json.dumps({"detail": detail}, separators=(",", ":")),
         "isBase64Encoded": False,
     }
     headers = {"content-type": "application/json"}
