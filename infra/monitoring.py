@@ -23,8 +23,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from app.http.middleware import emf as metrics
-from app.store.dynamodb.table import DYNAMODB_ACTIONS
+from app.contract import metrics
+from app.contract.table import DYNAMODB_ACTIONS
 from infra.config import StageConfig
 
 # Every DynamoDB operation the store calls (its IAM actions, and the transactions they allow).

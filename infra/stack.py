@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
+from app.contract.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
 from infra.api import OrdersHttpApi
 from infra.auth import jwt_issuer
 from infra.bundling import lambda_code

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from app.config import env_name
 from app.contract import cors as app_cors
+from app.contract.environment import env_name
 from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
