@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.etag import if_match_versions
-from app.identity import IdentityProvider
+from app.identity.providers import IdentityProvider
 from app.service import OrdersService
 
 

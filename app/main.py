@@ -9,12 +9,12 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
-from app import cors
 from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, load_settings
+from app.contract import cors
 from app.errors import register_error_handlers
 from app.head import HeadAsGetMiddleware
-from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
+from app.identity.providers import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.openapi import complete_document
 from app.routes import docs, greeting, orders
 from app.service import OrdersService
@@ -38,8 +38,8 @@ class DemandsCredentials(Protocol):
 def build_identity(settings: Settings) -> IdentityProvider:
     """The identity provider the settings name (one seam for every mode)."""
     if settings.identity_mode == "jwt":
-        from app.auth.jwks import jwks_cache_for
-        from app.auth.verifier import JWTVerifier
+        from app.identity.jwks import jwks_cache_for
+        from app.identity.verifier import JWTVerifier
 
         assert settings.jwt_issuer is not None  # noqa: S101 - Settings validated it
         keys = jwks_cache_for(settings.jwt_issuer, settings.jwt_jwks_url)

@@ -14,9 +14,9 @@ from app import metrics
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
-from app.idempotency import Completion
+from app.domain.idempotency import Completion
+from app.domain.orders import Order
 from app.main import create_app
-from app.orders import Order
 from app.request_ids import TRACE_ENV
 from app.store import open_store
 from tests.fakes import ControlledStore

@@ -18,8 +18,8 @@ from uuid import UUID
 
 import aiosqlite
 
-from app.idempotency import LEASE, ClaimLost, Completion, IdempotencyRecord
-from app.orders import (
+from app.domain.idempotency import LEASE, ClaimLost, Completion, IdempotencyRecord
+from app.domain.orders import (
     Order,
     OrderItem,
     OrderNotFound,

@@ -38,7 +38,7 @@ from aiodynamo.errors import (
     ValidationException,
 )
 
-from app.orders import StoreUnavailable
+from app.domain.orders import StoreUnavailable
 from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 
 logger = logging.getLogger("app.store.dynamodb")
