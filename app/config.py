@@ -10,7 +10,7 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from app.auth.subject import subject_error
+from app.identity.subject import subject_error
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -70,8 +70,9 @@ class Settings(BaseModel):
     )
     cors_origins: str | None = Field(
         default=None,
-        description="Origins (comma-separated) whose pages may call the API (policy: app/cors.py); "
-        "unset: no CORS. On Lambda, API Gateway's CORS configuration answers instead.",
+        description="Origins (comma-separated) whose pages may call the API (policy: "
+        "app/contract/cors.py); unset: no CORS. On Lambda, API Gateway's CORS configuration "
+        "answers instead.",
     )
     aws_lambda_function_name: str | None = Field(
         default=None, description="Set by AWS Lambda; dev identity is refused there."

@@ -13,8 +13,8 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from app import cors
-from app.gateway_routes import GATEWAY_ROUTES
+from app.contract import cors
+from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
@@ -76,9 +76,10 @@ class OrdersHttpApi(Construct):
                 Validations.of(created).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-APIG4",
-                        reason=f"{route.route_key} is public by design (app/gateway_routes.py: "
-                        "a public path, or a protected path's CORS preflight, which carries no "
-                        "token); every other route has the JWT authorizer.",
+                        reason=f"{route.route_key} is public by design "
+                        "(app/contract/gateway_routes.py: a public path, or a protected path's "
+                        "CORS preflight, which carries no token); every other route has the JWT "
+                        "authorizer.",
                     )
                 )
         self.access_logs = log_group(self, "AccessLogs", config)
@@ -111,7 +112,7 @@ class _JsonAccessLogs:
 
 
 def _cors(config: StageConfig) -> apigwv2.CorsPreflightOptions | None:
-    """API Gateway answers preflights itself and adds these headers (policy: ``app.cors``)."""
+    """API Gateway answers preflights itself and adds these headers (``app.contract.cors``)."""
     if not config.cors_origins:
         return None
     return apigwv2.CorsPreflightOptions(

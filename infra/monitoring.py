@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -23,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from app import metrics
+from app.http.middleware import emf as metrics
 from app.store.dynamodb.table import DYNAMODB_ACTIONS
 from infra.config import StageConfig
 
@@ -72,6 +72,11 @@ class OrdersMonitoring(Construct):
         self.rollback_alarms = [self.alarms[name] for name in ROLLBACK_ALARMS]
         self.dashboard = self._dashboard(watched)
 
+    @property
+    def alarm_prefix(self) -> str:
+        """Every alarm's name starts with it; the topic and its key trust only these alarms."""
+        return f"orders-api-{self.config.stage}-"
+
     def _topic(self) -> sns.Topic:
         # CloudWatch publishes to an encrypted topic only with a customer managed key it may use.
         key = kms.Key(
@@ -80,9 +85,6 @@ class OrdersMonitoring(Construct):
             description=f"Orders API ({self.config.stage}) alarm topic encryption",
             enable_key_rotation=True,
         )
-        key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
-        )
         topic = sns.Topic(
             self,
             "Alarms",
@@ -90,9 +92,44 @@ class OrdersMonitoring(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        # A topic policy replaces SNS's default one, and enforce_ssl's holds only a Deny: CloudWatch
+        # is allowed explicitly, on behalf of this stack's alarms only (confused deputy), on the
+        # topic and on the key SNS encrypts with while CloudWatch publishes.
+        cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch_alarms],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions=self._alarm_source(),
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsEncrypt",
+                principals=[cloudwatch_alarms],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=self._alarm_source(),
+            )
+        )
         if self.config.alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
         return topic
+
+    def _alarm_source(self) -> dict[str, dict[str, str]]:
+        stack = Stack.of(self)
+        alarms = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"{self.alarm_prefix}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": alarms},
+        }
 
     def _alarms(self, w: Monitored) -> None:
         t = self.config.alarms
@@ -172,6 +209,7 @@ class OrdersMonitoring(Construct):
         alarm = cloudwatch.Alarm(
             self,
             name,
+            alarm_name=self.alarm_prefix + name,
             metric=metric,
             alarm_description=description + " Runbook: docs/operations.md.",
             threshold=threshold,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.orders import Order, OrderItem, Size, Status
+from app.domain.orders import Order, OrderItem, Size, Status
 from app.service import OrdersService, new_order_id
 from app.store.dynamodb.admin import create_table, main
 from app.store.dynamodb.store import DynamoDBStore

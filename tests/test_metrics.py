@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from app import metrics
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
-from app.idempotency import Completion
+from app.domain.idempotency import Completion
+from app.domain.orders import Order
+from app.http.middleware import emf as metrics
+from app.http.middleware.request_ids import TRACE_ENV
 from app.main import create_app
-from app.orders import Order
-from app.request_ids import TRACE_ENV
 from app.store import open_store
 from tests.fakes import ControlledStore
 from tests.test_lambda_identity import claims

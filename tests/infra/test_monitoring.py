@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from app import metrics
+from app.http.middleware import emf as metrics
 from infra.config import StageConfig
 from tests.infra.conftest import Synthesized
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.orders import Order, Status
+from app.domain.orders import Order, Status
 from app.store.codec import dump_items, load_items
 from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, order_id_from_sort_key, order_sort_key
 

@@ -36,7 +36,7 @@ from aiodynamo.errors import (
     ValidationException,
 )
 
-from app.orders import StoreUnavailable
+from app.domain.orders import StoreUnavailable
 from app.store.budget import deadline
 from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 

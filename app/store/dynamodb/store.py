@@ -23,8 +23,8 @@ from aiodynamo.credentials import Credentials
 from aiodynamo.errors import ConditionalCheckFailed
 from aiodynamo.utils import dy2py, py2dy
 
-from app.idempotency import Completion, IdempotencyRecord
-from app.orders import (
+from app.domain.idempotency import Completion, IdempotencyRecord
+from app.domain.orders import (
     Order,
     OrderItem,
     OrderNotFound,

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from app.orders import Order, OrderItem, Status
+from app.domain.orders import Order, OrderItem, Status
 from app.store.codec import dump_items, load_items
 
 SCHEMA = (

@@ -20,8 +20,8 @@ from uuid import UUID
 
 import aiosqlite
 
-from app.idempotency import ClaimLost, Completion, IdempotencyRecord
-from app.orders import (
+from app.domain.idempotency import ClaimLost, Completion, IdempotencyRecord
+from app.domain.orders import (
     Order,
     OrderItem,
     OrderNotFound,

@@ -22,8 +22,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.request_ids import gateway_request_id, trace_id
-from app.routes import orders
+from app.http.middleware.request_ids import gateway_request_id, trace_id
+from app.http.routes import orders
 
 NAMESPACE = "OrdersApi"
 STAGE_DIMENSION = "stage"
