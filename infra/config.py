@@ -24,6 +24,9 @@ RETENTION_NAMES = {
 }  # fmt: skip
 RETENTION_DAYS = tuple(RETENTION_NAMES)
 MAX_INTEGRATION_SECONDS = 29  # an HTTP API waits at most 30 s for its integration
+# How CodeDeploy may shift `live` (infra/deployment.py): each canary or linear shift keeps the new
+# version on part of the traffic long enough for a rollback alarm to evaluate it.
+DEPLOYMENTS = ("all-at-once", "canary-10-10m", "canary-10-15m", "linear-10-1m")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +58,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "deployment",
         "all-at-once",
-        "canary-10-5m",
-        "how CodeDeploy shifts `live`: "
-        + ", ".join(
-            f"`{name}`" for name in ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
-        ),
+        "canary-10-10m",
+        "how CodeDeploy shifts `live`: " + ", ".join(f"`{name}`" for name in DEPLOYMENTS),
     ),
     Knob("alarm-email", "", "", "e-mail address subscribed to the alarm topic; empty: none"),
     Knob("alarm-errors", 5, 1, "Lambda errors (function failures) per period that alarm"),
@@ -76,7 +76,6 @@ KNOBS: tuple[Knob, ...] = (
     Knob("alarm-dynamodb-errors", 5, 1, "DynamoDB system errors per period that alarm"),
     Knob("alarm-concurrency-percent", 80, 80, "concurrency alarm, in % of the reserved limit"),
 )
-DEPLOYMENTS = ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
 
 
 @dataclass(frozen=True, slots=True)

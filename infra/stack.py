@@ -80,6 +80,7 @@ class OrdersApiStack(Stack):
             config=config,
             alias=orders.alias,
             alarms=monitoring.rollback_alarms,
+            canary_alarms=monitoring.canary_alarms,
         )
 
         CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")

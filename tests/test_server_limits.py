@@ -129,6 +129,7 @@ async def test_an_oversized_head_is_431_and_never_buffered(
     for answer in answers:
         assert answer is not None
         assert (answer.status, answer.detail()) == (431, "Request header fields too large")
+        assert answer.body == b'{"detail":"Request header fields too large"}'  # as the app's
     small = await exchange(server, request, b"connection: close\r\n\r\n")
     assert small is not None
     assert small.status == 200
