@@ -21,7 +21,7 @@ STAGE ?= dev
 TEST_WORKERS ?= 2
 # Folders and modules whose tests are all marked slow: `make check` does not even import them
 # (collecting them costs each worker about 20 s: CDK, schemathesis, Playwright).
-SLOW_ONLY := tests/infra tests/runtime tests/test_fuzz.py tests/test_browser_cors.py
+SLOW_ONLY := tests/infra tests/runtime tests/e2e/test_fuzz.py tests/e2e/test_browser_cors.py
 CDK := npx --no-install cdk
 
 .PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
@@ -91,7 +91,7 @@ SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
 	@$(UV) run --no-sync python -m devtools.dev_issuer --sub "$(SUB)"
 fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
-	FUZZ_PROFILE=deep FULL_MATRIX=1 $(UV) run --no-sync pytest -s tests/test_fuzz.py
+	FUZZ_PROFILE=deep FULL_MATRIX=1 $(UV) run --no-sync pytest -s tests/e2e/test_fuzz.py
 
 format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from devtools.ports import free_port
-from tests.test_process_lifecycle import ROOT
+from tests.servers.test_process_lifecycle import ROOT
 
 
 @contextmanager

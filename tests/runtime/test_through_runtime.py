@@ -3,7 +3,7 @@
 On-demand here, on DynamoDB behind the front that refuses keys Lambda did not hand out; then
 what the run left is inspected: the keys DynamoDB saw, the reports and log lines, the runtime
 process itself. The SnapStart smoke run is ``make gateway``'s own command (the stack's mode,
-tests/test_smoke_live.py); test_snapstart.py checks that mode's environment and keys.
+tests/e2e/test_smoke_live.py); test_snapstart.py checks that mode's environment and keys.
 """
 
 from __future__ import annotations

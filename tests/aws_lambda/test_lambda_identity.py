@@ -19,9 +19,9 @@ from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
 from app.contract.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
-from tests.test_lambda_responses import TEA, at
+from tests.aws_lambda.test_lambda_responses import TEA, at
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

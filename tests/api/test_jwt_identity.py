@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
 from app.main import create_app
+from tests.aws_lambda.test_lambda_responses import TEA, at
 from tests.oidc import AUDIENCE, LocalIssuer, serve_issuer
 from tests.support import order_body
-from tests.test_lambda_responses import TEA, at
 
 pytestmark = pytest.mark.anyio
 

@@ -19,8 +19,8 @@ from app.domain.orders import DomainError
 from app.http.errors import DOMAIN_STATUS, register_error_handlers
 from app.main import create_app
 from app.server.cutoff import answer_cut_off_requests
+from tests.aws_lambda.test_lambda_responses import at
 from tests.support import order_body
-from tests.test_lambda_responses import at
 
 pytestmark = pytest.mark.anyio
 

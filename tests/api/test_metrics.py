@@ -19,9 +19,9 @@ from app.domain.orders import Order
 from app.http.middleware.request_ids import TRACE_ENV
 from app.main import create_app
 from app.store import open_store
+from tests.aws_lambda.test_lambda_identity import claims
+from tests.aws_lambda.test_lambda_responses import TEA, at
 from tests.fakes import ControlledStore
-from tests.test_lambda_identity import claims
-from tests.test_lambda_responses import TEA, at
 
 TRACE = "Root=1-67891233-abcdef012345678912345678;Parent=53995c3f42cd8ad8;Sampled=1"
 STAGE = "test"

@@ -18,7 +18,7 @@ from app.aws_lambda.adapter import LambdaAdapter
 from tests.lambda_loop_check import event
 from tests.lambda_transport import check_proxy_response
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parents[1] / "events"
 SAMPLES = sorted(p.stem for p in EVENTS.glob("*.json"))
 TEA = {"order": [{"product": "tea", "size": "small"}]}
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"

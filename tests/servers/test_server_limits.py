@@ -19,7 +19,7 @@ import pytest
 
 from app.server.limits import ServerLimits
 from devtools.ports import free_port
-from tests.test_process_lifecycle import ROOT
+from tests.servers.test_process_lifecycle import ROOT
 
 pytestmark = pytest.mark.anyio
 

@@ -1,7 +1,7 @@
 """A real browser on another origin uses the API through the local gateway's CORS configuration,
 and renders /docs with no internet.
 
-Headless Chromium (Debian's ``chromium``, driven by Playwright) loads ``tests/browser/
+Headless Chromium (Debian's ``chromium``, driven by Playwright) loads ``tests/e2e/browser/
 orders_page.html`` from a second localhost origin; the page runs every operation with a bearer
 token and writes what it saw into the page, which the test reads. The same page served from an
 origin the configuration does not name must read nothing.

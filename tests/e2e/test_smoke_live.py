@@ -23,7 +23,7 @@ from devtools import dev_issuer
 from devtools.ports import free_port
 from tests.smoke_runner import run_smoke_suite
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 # Settings a developer's shell may hold that would change what the servers do.
 APP_VARIABLES = ("STORE_URL", "IDENTITY_MODE", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL")
 

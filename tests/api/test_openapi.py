@@ -14,7 +14,7 @@ import pytest
 from app.config import Settings
 from app.contract.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
-from tests.test_orders_api import PRODUCT_NAMES
+from tests.api.test_orders_api import PRODUCT_NAMES
 
 pytestmark = pytest.mark.anyio
 

@@ -22,7 +22,7 @@ from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import Handler
 from tests.gateway_support import dev_authorizer, serving
 
-SAMPLE = json.loads((Path(__file__).parent / "events" / "http-api-v2.json").read_text())
+SAMPLE = json.loads((Path(__file__).parents[1] / "events" / "http-api-v2.json").read_text())
 ORDER = {"order": [{"product": "latte", "size": "small"}]}
 
 

@@ -17,8 +17,8 @@ from app.config import Settings
 from app.identity.providers import GatewayIdentity
 from app.main import create_app
 from app.store import open_store
+from tests.aws_lambda.test_lambda_responses import SAMPLES, at, sample
 from tests.lambda_transport import check_proxy_response
-from tests.test_lambda_responses import SAMPLES, at, sample
 
 FUZZ_EXAMPLES = 2_000
 

@@ -14,7 +14,7 @@ from infra.interpreter import find_python
 from infra.uv import uv_executable
 from tests.lambda_loop_check import INVOCATIONS, run_check
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def assert_one_environment(report: dict[str, Any]) -> None:

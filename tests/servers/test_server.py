@@ -16,7 +16,7 @@ import pytest
 from devtools.ports import free_port
 from tests.support import order_body
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_server(db: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -48,7 +48,7 @@ settings.register_profile("fuzz-fast", max_examples=6, derandomize=True, **_COMM
 settings.register_profile("fuzz-deep", max_examples=500, **_COMMON)
 PROFILE = settings.get_profile(f"fuzz-{os.environ.get('FUZZ_PROFILE', 'fast')}")
 
-CONFIG = schemathesis.Config.from_path(Path(__file__).parents[1] / "schemathesis.toml")
+CONFIG = schemathesis.Config.from_path(Path(__file__).parents[2] / "schemathesis.toml")
 # The document alone (no store is opened); requests go to the per-test app below.
 DOCUMENT = create_app(Settings(store_url="sqlite:///:memory:"), identity=HeaderIdentity()).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
@@ -149,7 +149,7 @@ def test_every_operation_conforms(case: Case, transport: Transport) -> None:
 
 def _unique_idempotency_key(headers: MutableMapping[str, Any] | None) -> None:
     """Generated requests share a handful of key values; a key reused with another body is a
-    correct 422 (tests/test_idempotency.py), so valid requests each get a key of their own."""
+    correct 422 (tests/api/test_idempotency.py), so valid requests each get a key of their own."""
     if headers and IDEMPOTENCY_KEY in headers:
         headers[IDEMPOTENCY_KEY] = f"fuzz-{uuid4()}"
 

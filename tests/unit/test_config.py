@@ -19,7 +19,7 @@ from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
 from app.store.sqlite import SQLiteStore, path_from_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_env_names_are_the_upper_cased_fields(monkeypatch: pytest.MonkeyPatch) -> None:
