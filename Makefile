@@ -19,9 +19,6 @@ export UV_PYTHON_DOWNLOADS := never
 unexport PYTHONDONTWRITEBYTECODE
 STAGE ?= dev
 TEST_WORKERS ?= 2
-# Folders and modules whose tests are all marked slow: `make check` does not even import them
-# (collecting them costs each worker about 20 s: CDK, schemathesis, Playwright).
-SLOW_ONLY := tests/infra tests/runtime tests/e2e/test_fuzz.py tests/e2e/test_browser_cors.py
 CDK := npx --no-install cdk
 
 .PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
@@ -84,8 +81,7 @@ test: setup ## Lint and the whole test suite side by side (what CI runs)
 	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 
 check: lint ## Edit loop: lint, then the fast tests in one store/transport cell (< 60 s)
-	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow" \
-		$(foreach path,$(SLOW_ONLY),--ignore=$(path))
+	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow"
 
 SUB ?= dev-user
 token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)

@@ -112,20 +112,12 @@ TRANSPORTS = ["asgi", "lambda-v2", "lambda-v1"]
 # suite runs on both stores regardless. FULL_MATRIX=1 runs all six cells; TEST_CELLS (e.g.
 # "sqlite-asgi", comma-separated) names the cells to run instead.
 COVERING_CELLS = frozenset({("sqlite", "asgi"), ("dynamodb", "lambda-v2"), ("sqlite", "lambda-v1")})
-# Modules that build bundles, synthesize stacks, start servers or fuzz: out of `make check`.
-SLOW_MODULES = frozenset(
-    {
-        "test_fuzz",
-        "test_lambda_runtime",
-        "test_smoke_live",
-        "test_server",
-        "test_dynamodb_faults",
-        "test_sqlite_faults",
-        "test_browser_cors",
-        "test_process_lifecycle",
-        "test_server_limits",
-    }
-)
+TESTS = Path(__file__).resolve().parent
+# The tiers (folders of tests/) whose every test is slow: they synthesize stacks, build bundles,
+# start servers or runtime processes, wait out store budgets, fuzz or drive a browser. Marked
+# `slow` here, and with `-m "not slow"` (`make check`) not even collected (importing CDK,
+# schemathesis and Playwright costs each worker about 20 s). The one place slowness is decided.
+SLOW_TIERS = frozenset({"infra", "runtime", "servers", "resilience", "e2e"})
 
 
 def _cells() -> frozenset[tuple[str, str]] | None:
@@ -138,12 +130,22 @@ def _cells() -> frozenset[tuple[str, str]] | None:
     return frozenset((store, transport) for store, transport in cells)
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m "not slow"``, skip the slow tiers' folders without importing them."""
+    slow_tier = collection_path.parent == TESTS and collection_path.name in SLOW_TIERS
+    if slow_tier and config.getoption("markexpr") == "not slow":
+        return True
+    return None
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist loadgroup`` with one group decided by path: every test under tests/infra/ runs
     on one worker, so the stacks are synthesized (and the asset staged) by one worker only.
 
     xdist 3.8 groups by an ``@group`` suffix it writes into each item's ``_nodeid``, which
-    pytest 9 no longer reads: the marks alone would group nothing.
+    pytest 9 no longer reads: the marks alone would group nothing (pytest-xdist issue 1386, its
+    fix still open). Hence this override of the scheduler's ``_split_scope``, through xdist's
+    public hook for choosing a scheduler; drop it once loadgroup groups under pytest 9 again.
     """
     if config.getvalue("dist") != "loadgroup":
         return None
@@ -158,19 +160,16 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the covering cells; mark slow modules."""
+    """Keep the covering cells; mark the slow tiers' tests."""
     cells = _cells()
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        path = Path(str(item.path))
-        if "infra" in path.parts:  # on one worker: pytest_xdist_make_scheduler
-            item.add_marker(pytest.mark.slow)
-        elif "runtime" in path.parts:
-            # Real runtime processes. Any worker may run them: what they share (the asset, the
-            # runtime's environment, the template) is built once, under a lock, in var/.
-            item.add_marker(pytest.mark.slow)
-        elif path.stem in SLOW_MODULES:
+        tier = Path(str(item.path)).relative_to(TESTS).parts[0]
+        if tier in SLOW_TIERS:
+            # tests/infra runs on one worker (pytest_xdist_make_scheduler); the others on any:
+            # what runtime tests share (the asset, the runtime's environment) is built once,
+            # under a lock, in var/.
             item.add_marker(pytest.mark.slow)
         params = getattr(item, "callspec", None)
         store = params.params.get("store_url") if params else None
