@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
@@ -16,7 +16,13 @@ from app.http.middleware.body_limit import BodyLimitMiddleware
 from app.http.middleware.head import HeadAsGetMiddleware
 from app.http.openapi import complete_document
 from app.http.routes import docs, greeting, orders
-from app.identity.providers import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
+from app.identity.providers import (
+    DemandsCredentials,
+    DevIdentity,
+    GatewayIdentity,
+    IdentityProvider,
+    JwtIdentity,
+)
 from app.service import OrdersService
 from app.store import OrderStore, open_store
 
@@ -28,11 +34,6 @@ logger = logging.getLogger("app")
 @runtime_checkable
 class SupportsAclose(Protocol):
     async def aclose(self) -> None: ...
-
-
-@runtime_checkable
-class DemandsCredentials(Protocol):
-    openapi_scheme: ClassVar[dict[str, str]]
 
 
 def build_identity(settings: Settings) -> IdentityProvider:

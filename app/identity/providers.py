@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from fastapi import Request
 
@@ -36,6 +36,13 @@ class IdentityProvider(Protocol):
     """Turns a request into the owner id that scopes every order operation."""
 
     async def __call__(self, request: Request) -> str: ...
+
+
+@runtime_checkable
+class DemandsCredentials(Protocol):
+    """A provider that needs credentials: the OpenAPI document names its security scheme."""
+
+    openapi_scheme: ClassVar[dict[str, str]]
 
 
 class DevIdentity:
