@@ -19,7 +19,7 @@ from app.contract import cors
 from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import JwtIssuer
 from infra.compute import log_group
-from infra.config import StageConfig
+from infra.context import StageConfig
 
 # The public greeting awaits GREET_DELAY inside the function: on Lambda each such request holds a
 # whole execution environment that long, plus the app's own time and, on a new environment, a

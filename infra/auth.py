@@ -8,7 +8,7 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.context import StageConfig
 
 # The scope of every access token Cognito issues through its user pool API (initiate-auth, SRP);
 # an ID token has no scope claim, so requiring it admits access tokens only.

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from app.contract.environment import env_name
 from app.contract.table import DYNAMODB_ACTIONS
-from infra.config import RETENTION_NAMES, StageConfig
+from infra.context import RETENTION_NAMES, StageConfig
 
 HANDLER = "app.aws_lambda.handler.handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the bundle's bytecode and wheels are cp313

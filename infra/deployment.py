@@ -23,7 +23,7 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from infra.config import StageConfig
+from infra.context import StageConfig
 
 DEPLOYMENT_CONFIGS = {
     "all-at-once": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,

@@ -1,6 +1,6 @@
 """Alarms on the ``live`` alias, the API and the table; one SNS topic; a golden-signals dashboard.
 
-Every threshold is a context knob (``alarm-*``, infra/config.py). Missing data is "not
+Every threshold is a context knob (``alarm-*``, infra/context.py). Missing data is "not
 breaching" everywhere: no invocation means no error, and a quiet dev stage stays green. Stages
 that deploy all at once (dev) look at 5-minute periods, those with a canary (prod) at 1-minute
 ones; all need 2 breaching periods out of 3, so one slow request on a quiet stage pages nobody.
@@ -29,7 +29,7 @@ from constructs import Construct
 
 from app.contract import metrics
 from app.contract.table import DYNAMODB_ACTIONS
-from infra.config import StageConfig
+from infra.context import StageConfig
 
 # Every DynamoDB operation the store calls (its IAM actions, and the transactions they allow).
 TABLE_OPERATIONS = tuple(

@@ -15,7 +15,7 @@ from infra.api import OrdersHttpApi
 from infra.auth import jwt_issuer
 from infra.bundling import lambda_code
 from infra.compute import OrdersFunction
-from infra.config import StageConfig
+from infra.context import StageConfig
 from infra.deployment import SafeDeployment
 from infra.monitoring import Monitored, OrdersMonitoring
 

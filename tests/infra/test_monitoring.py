@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from app.contract import metrics
-from infra.config import StageConfig
+from infra.context import StageConfig
 from tests.infra.conftest import Synthesized
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import DEPLOYMENTS
+from infra.context import DEPLOYMENTS
 from infra.deployment import DEPLOYMENT_CONFIGS
 from tests.infra.conftest import Synthesized
 

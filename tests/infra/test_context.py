@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import KNOBS, RETENTION_DAYS, StageConfig
+from infra.context import KNOBS, RETENTION_DAYS, StageConfig
 
 
 def config(**context: Any) -> StageConfig:
