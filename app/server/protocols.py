@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Literal
@@ -24,6 +23,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from app.http.answers import error_body
 from app.server.limits import ServerLimits
 
 Phase = Literal["head", "body"]
@@ -110,7 +110,7 @@ class Guard:
         """
         self.cancel()
         self.answered = True
-        body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
+        body = error_body(detail)
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "content-type: application/json",
