@@ -17,6 +17,7 @@ from app.domain.orders import (
     InvalidTransition,
     OrderNotFound,
     PreconditionFailed,
+    StoreRefused,
     StoreUnavailable,
 )
 from app.identity.exceptions import JWKSUnavailable
@@ -32,6 +33,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
+    StoreRefused: 500,  # logged by the store, in one line
 }
 
 
