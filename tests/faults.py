@@ -79,6 +79,7 @@ ANSWERS = {
 TRANSPORT_ERRORS: dict[str, type[httpx.TransportError]] = {
     "read-timeout": httpx.ReadTimeout,
     "connect-error": httpx.ConnectError,
+    "connection-reset": httpx.ReadError,
 }
 FAULTS = (*ERROR_ANSWERS, *TRANSPORT_ERRORS)
 

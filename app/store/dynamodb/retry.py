@@ -44,11 +44,11 @@ class Retrier:
         self.maybe_applied = False
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Attempts until one succeeds or the deadline leaves no room for another: the whole
+        budget is used, so a keyed request's 503 comes when its claim's lease ends."""
         last: BaseException | None = None
-        for attempt in range(self._policy.max_attempts):
-            remaining = self._deadline - self._loop.time()
-            if remaining <= 0:
-                break
+        attempt = 0
+        while (remaining := self._deadline - self._loop.time()) > 0:
             try:
                 async with asyncio.timeout(remaining):
                     return await call()
@@ -58,11 +58,12 @@ class Retrier:
                     raise
                 last = exc
                 self.maybe_applied |= fault is Fault.MAYBE_APPLIED
-                logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt + 1, exc)
-            pause = self._policy.delay(attempt)
-            if self._loop.time() + pause >= self._deadline:
+                attempt += 1
+                logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt, exc)
+            room = self._deadline - self._loop.time() - self._policy.min_attempt
+            if room < 0:
                 break
-            await asyncio.sleep(pause)
+            await asyncio.sleep(min(self._policy.delay(attempt - 1), room))
         elapsed = self._loop.time() - self._started
         if last is None:
             logger.warning(

@@ -7,6 +7,7 @@ item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/ret
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import uuid
@@ -34,7 +35,7 @@ from app.domain.orders import (
     StoreRefused,
     StoreUnavailable,
 )
-from app.store.budget import READINESS_BUDGET, one_budget
+from app.store.budget import READINESS_BUDGET, deadline, one_budget
 from app.store.codec import dump_items
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
@@ -363,13 +364,30 @@ class DynamoDBStore:
         self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
         retry = Retrier(self.config.retry, "claim")
-        return await retry(
-            partial(self._records.claim, owner, key, fingerprint, now=now, lease_until=lease_until)
+        claim = partial(
+            self._records.claim,
+            owner,
+            key,
+            fingerprint,
+            now=now,
+            lease_until=lease_until,
+            token=uuid.uuid4().hex,
         )
+        return await retry(claim)
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        retry = Retrier(self.config.retry, "release")
-        await retry(partial(self._records.release, owner, key, fingerprint))
+        """Release the claim, or return only once its lease (this budget) is over: either way
+        the key is free when the request's 503 is sent."""
+        try:
+            await Retrier(self.config.retry, "release")(
+                partial(self._records.release, owner, key, fingerprint)
+            )
+        except StoreUnavailable:
+            lease_ends = deadline()
+            if lease_ends is not None:
+                # and the milliseconds by which the lease was rounded up
+                await asyncio.sleep(lease_ends + 0.002 - asyncio.get_running_loop().time())
+            raise
 
     def one_budget(self) -> AbstractContextManager[timedelta]:
         return one_budget(self.config.retry.budget)
