@@ -20,6 +20,7 @@ from app.domain.orders import (
     InvalidTransition,
     OrderNotFound,
     PreconditionFailed,
+    StoreRefused,
     StoreUnavailable,
 )
 from app.http.answers import error_body
@@ -36,6 +37,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
+    StoreRefused: 500,  # logged by the store, in one line
 }
 
 
