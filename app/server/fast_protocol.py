@@ -57,7 +57,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.cancel()
+        self.guard.closed()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import h11
 import uvicorn
@@ -23,10 +23,12 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from app.server.framing import INVALID, Refusal, StrictConnection
-from app.server.limits import ServerLimits
+from app.server.limits import RESERVED_FILES, ServerLimits
 
 Phase = Literal["head", "body"]
 LINGER = 2.0  # seconds a connection the server answered itself drains before it is closed
+# Connections that may drain at once: each keeps its file open; beyond, one closes at once.
+DRAINING = RESERVED_FILES // 2
 
 
 class BoundedConfig(uvicorn.Config):
@@ -55,6 +57,9 @@ class Guard:
         self.phase: Phase | None = None
         self.answered = False  # the server answered (or will) and ends the connection
         self._deferred: Refusal | None = None
+        self._draining = False
+
+    draining: ClassVar[int] = 0  # connections of this process draining now
 
     def admit(self, server_state: ServerState, transport: asyncio.Transport) -> bool:
         """False (and the connection answered 503) when the server is at its connection cap."""
@@ -130,11 +135,20 @@ class Guard:
             *(f"{name}: {value}" for name, value in headers),
         ]
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        if transport.can_write_eof():
+        if transport.can_write_eof() and Guard.draining < DRAINING:
             transport.write_eof()
+            Guard.draining += 1
+            self._draining = True
             self._loop.call_later(LINGER, transport.close)
         else:
             transport.close()
+
+    def closed(self) -> None:
+        """The connection is gone: its timer and its place among the draining ones."""
+        self.cancel()
+        if self._draining:
+            self._draining = False
+            Guard.draining -= 1
 
 
 def too_slow(phase: Phase) -> Refusal:
@@ -158,7 +172,7 @@ class BoundedH11Protocol(H11Protocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.cancel()
+        self.guard.closed()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
