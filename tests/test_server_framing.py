@@ -25,8 +25,8 @@ from tests.test_process_lifecycle import ROOT
 LIMITS = ServerLimits()
 ORDER = json.dumps({"order": [{"product": "latte", "size": "big"}]}).encode()
 INVALID = (
-    b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 34\r\n"
-    b'connection: close\r\n\r\n{"detail": "Invalid HTTP request"}'
+    b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: 33\r\n"
+    b'connection: close\r\n\r\n{"detail":"Invalid HTTP request"}'
 )
 
 
@@ -128,7 +128,7 @@ def test_a_pipelined_oversized_head_is_431_after_the_answers_before_it(server: S
     big = b"GET /health HTTP/1.1\r\nhost: t\r\nx-big: " + b"a" * 20_000 + b"\r\n\r\n"
     raw = server.talk(post() * 3 + big)
     assert statuses(raw) == [201, 201, 201, 431]
-    assert raw.endswith(b'connection: close\r\n\r\n{"detail": "Request header fields too large"}')
+    assert raw.endswith(b'connection: close\r\n\r\n{"detail":"Request header fields too large"}')
 
 
 @pytest.mark.parametrize(
@@ -194,6 +194,6 @@ def test_a_slow_second_head_on_a_kept_alive_connection_is_408(server: Server) ->
     started = time.monotonic()
     raw = server.talk(first, *slow, pause=0.5)
     assert statuses(raw) == [200, 408]
-    assert raw.endswith(b'{"detail": "Request headers not received in time"}')
+    assert raw.endswith(b'{"detail":"Request headers not received in time"}')
     began = started + 0.5  # the second head's first byte
     assert LIMITS.head_timeout <= server.answered - began < LIMITS.head_timeout + 1
