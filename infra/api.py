@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from app.contract import cors
-from app.contract.gateway_routes import GATEWAY_ROUTES
+from app.contract.gateway_routes import gateway_routes
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
@@ -63,7 +63,7 @@ class OrdersHttpApi(Construct):
             "JwtAuthorizer", jwt.issuer, jwt_audience=list(jwt.audience)
         )
         integration = integrations.HttpLambdaIntegration("Function", target)
-        for route in GATEWAY_ROUTES:
+        for route in gateway_routes(cors=bool(config.cors_origins)):
             (created,) = self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod[route.method]],
