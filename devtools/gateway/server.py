@@ -198,7 +198,7 @@ async def _answer(
     body = await _read_body(request, config.max_payload)
     if body is None:
         return gateway_error(413, "Request Entity Too Large")
-    route, parameters = match_route(request.method, request.url.path)
+    route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
     claims = None
