@@ -335,7 +335,7 @@ class ExecutionEnvironment:
         assert self.process is not None  # noqa: S101
         assert self.process.stdout is not None  # noqa: S101
         while line := await self.process.stdout.readline():
-            self.logs.write(line.decode(errors="replace").rstrip("\r\n"))
+            self.logs.function(line.decode(errors="replace").rstrip("\r\n"))
 
     async def _watch(self) -> None:
         assert self.process is not None  # noqa: S101

@@ -96,7 +96,12 @@ class LocalLambda:
     def __post_init__(self) -> None:
         if self.init_type not in ("snap-start", "on-demand"):
             raise ValueError(f"init_type must be snap-start or on-demand, not {self.init_type}")
-        self.logs = Logs(self.function.log_format, self.echo)
+        self.logs = Logs(
+            self.function.log_format,
+            self.echo,
+            application_level=self.function.application_log_level,
+            system_level=self.function.system_log_level,
+        )
         self.front = DynamoDBFront(self.keys, self.dynamodb_upstream)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="lambda", daemon=True)
