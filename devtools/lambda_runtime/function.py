@@ -43,6 +43,7 @@ class FunctionConfig:
     application_log_level: str | None
     system_log_level: str | None
     snap_start: bool
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None: unreserved
 
     @classmethod
     def from_template(
@@ -77,6 +78,7 @@ class FunctionConfig:
             application_log_level=logging_config.get("ApplicationLogLevel"),
             system_log_level=logging_config.get("SystemLogLevel"),
             snap_start=snap_start,
+            reserved_concurrency=properties.get("ReservedConcurrentExecutions"),
         )
 
     def replace(self, **changes: Any) -> FunctionConfig:
