@@ -83,6 +83,7 @@ def gateway_through_runtime(
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
+    from devtools.gateway.throttle import StageThrottle
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
     from devtools.lambda_runtime.local_lambda import LocalLambda
 
@@ -119,7 +120,11 @@ def gateway_through_runtime(
     integration = LambdaServiceIntegration(service)
     return create_gateway(
         GatewayConfig(
-            integration=integration, authorizer=authorizer, timeout=timeout, cors=cors_from_env()
+            integration=integration,
+            authorizer=authorizer,
+            timeout=timeout,
+            cors=cors_from_env(),
+            throttle=StageThrottle.from_template(template),
         )
     )
 
