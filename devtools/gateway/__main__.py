@@ -26,7 +26,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import ConfigError, env_name, exit_for, load_settings
+from app.config import ConfigError, exit_for, load_settings
+from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.contract.metrics import REPLAYED_HEADER
 from app.domain.idempotency import MAX_KEY_LENGTH
 from app.domain.orders import Order
 from app.http.deps import IfMatchVersions, Owner, Service
@@ -36,7 +37,6 @@ ERROR_DESCRIPTIONS = {
 }
 COMMON_ERRORS = (413, 422, 503)
 ETAG = {"ETag": "The order's entity tag, for If-Match"}
-REPLAYED_HEADER = "Idempotent-Replayed"
 REPLAYED = {REPLAYED_HEADER: "true when this is the stored answer to an earlier request"}
 
 IdempotencyKey = Annotated[
