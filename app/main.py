@@ -84,7 +84,7 @@ def create_app(
     app = FastAPI(
         # The modules' routes are the app's own, not included routers: FastAPI 0.165 serves
         # each included router through a wrapper route that matches every request a second
-        # time, which cost a quarter of a warm GET /hi.
+        # time (measured in docs/performance.md).
         routes=[route for router in ROUTERS for route in router.routes],
         title="CoffeeMesh Orders API",
         version="0.1.0",

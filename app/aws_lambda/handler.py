@@ -17,11 +17,11 @@ import gc
 
 gc.disable()
 try:
-    from app.aws_lambda import lifecycle
+    from app.aws_lambda import hooks
     from app.aws_lambda.factory import build_handler, lambda_settings
 
     handler = build_handler(lambda_settings())
-    lifecycle.install(handler)
+    hooks.install(handler)
 finally:
     gc.freeze()
     gc.enable()

@@ -1,4 +1,7 @@
-"""Every error becomes a JSON ``{"detail": ...}`` response, mapped here and nowhere else."""
+"""Every exception the app raises becomes a JSON error, mapped to its status here and nowhere else.
+
+The answer itself is written by ``app.http.answers``, as every JSON error is.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -19,8 +22,10 @@ from app.domain.orders import (
     InvalidTransition,
     OrderNotFound,
     PreconditionFailed,
+    StoreRefused,
     StoreUnavailable,
 )
+from app.http.answers import error_body
 from app.identity.exceptions import JWKSUnavailable
 from app.identity.providers import NotAuthenticated
 
@@ -34,24 +39,25 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
+    StoreRefused: 500,  # logged by the store, in one line
 }
 
 
-async def not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+async def not_authenticated(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotAuthenticated)  # noqa: S101
     return _error(exc.status, exc.detail, {"WWW-Authenticate": exc.challenge})
 
 
-async def identity_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def identity_unavailable(request: Request, exc: Exception) -> Response:
     logger.error("identity provider unavailable: %s", exc)
     return _error(503, "Identity provider unavailable; retry later", {"Retry-After": "5"})
 
 
-def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(error_body(detail), status, headers, media_type="application/json")
 
 
-async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
     status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), None)
     if status is None:  # a domain error nobody mapped: a bug, answered as one
@@ -84,7 +90,7 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -127,12 +133,12 @@ def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     return shown
 
 
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
     return _error(422, validation_errors(exc.errors()))
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _error(500, "Internal Server Error")
 

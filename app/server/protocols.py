@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar, Literal
@@ -22,6 +21,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from app.http.answers import error_body
 from app.server.framing import INVALID, Refusal, StrictConnection
 from app.server.limits import RESERVED_FILES, ServerLimits
 
@@ -126,7 +126,7 @@ class Guard:
         """
         self.cancel()
         self.answered = True
-        body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
+        body = error_body(detail)
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "content-type: application/json",

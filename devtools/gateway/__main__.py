@@ -31,7 +31,7 @@ from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 
 LOCAL_TABLE = "orders-local"
@@ -84,7 +84,7 @@ def gateway_through_runtime(
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-    from devtools.lambda_runtime.service import LocalLambda
+    from devtools.lambda_runtime.local_lambda import LocalLambda
 
     authorizer = authorizer_from_env()
     for name, value in MOTO_KEYS.items():

@@ -19,7 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contract.gateway_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
-from devtools.gateway.cors import CorsConfiguration, apply_cors, is_preflight, preflight_response
+from devtools.gateway.cors_configuration import (
+    CorsConfiguration,
+    apply_cors,
+    is_preflight,
+    preflight_response,
+)
 from devtools.gateway.events import http_api_event, new_request_id
 from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
 
@@ -193,7 +198,7 @@ async def _answer(
     body = await _read_body(request, config.max_payload)
     if body is None:
         return gateway_error(413, "Request Entity Too Large")
-    route, parameters = match_route(request.method, request.url.path)
+    route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
     claims = None

@@ -29,8 +29,8 @@ from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
 from devtools.lambda_runtime.environment import (
     MAX_REQUEST_BYTES,
+    Ending,
     ExecutionEnvironment,
-    Outcome,
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
@@ -63,7 +63,7 @@ class Result:
 class PublishError(RuntimeError):
     """SnapStart could not publish the version: its init failed (``cdk deploy`` would fail)."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Ending) -> None:
         super().__init__(f"init failed: {(outcome.payload or b'').decode(errors='replace')}")
         self.outcome = outcome
 
@@ -132,12 +132,12 @@ class LocalLambda:
 
     def invoke(self, event: Any) -> Result:
         """Invoke synchronously with ``event`` (a JSON document, or bytes) and wait."""
-        return self.call(self.ainvoke(event))
+        return self.call(self._serialized(event))
 
     async def invoke_async(self, event: Any) -> Result:
         """``invoke`` for a coroutine on another event loop (e.g. the gateway's). Cancelling
         the caller (an integration timeout) leaves the invocation running, as on Lambda."""
-        running = asyncio.run_coroutine_threadsafe(self.ainvoke(event), self._loop)
+        running = asyncio.run_coroutine_threadsafe(self._serialized(event), self._loop)
         return await asyncio.shield(asyncio.wrap_future(running))
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -181,7 +181,7 @@ class LocalLambda:
     async def _drop(self) -> int:
         return self._front_server.drop_connections()
 
-    async def ainvoke(self, event: Any) -> Result:
+    async def _serialized(self, event: Any) -> Result:
         payload = event if isinstance(event, bytes) else json.dumps(event).encode()
         assert self._lock is not None  # noqa: S101 - started
         if len(payload) > MAX_REQUEST_BYTES:
@@ -193,9 +193,9 @@ class LocalLambda:
                 json.dumps(document).encode(), None, "RequestEntityTooLargeException", 413
             )
         async with self._lock:
-            return await self._invoke(payload)
+            return await self._invocation(payload)
 
-    async def _invoke(self, payload: bytes) -> Result:
+    async def _invocation(self, payload: bytes) -> Result:
         init_ms = restore_ms = None
         environment = self._environment
         if environment is None or not environment.alive:
@@ -242,7 +242,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    async def _publish(self) -> Outcome:
+    async def _publish(self) -> Ending:
         """SnapStart: a new environment through init and the before-snapshot hooks."""
         environment = await self._spawn()
         self.logs.platform(*_init_start(self, "snap-start"))
@@ -251,7 +251,7 @@ class LocalLambda:
         self._init_report(environment, outcome)
         return outcome
 
-    async def _cold_start(self) -> Outcome:
+    async def _cold_start(self) -> Ending:
         """On-demand: a new environment through init; after a timeout, one more try within
         the function's timeout (as Lambda retries a timed-out init at the first invocation)."""
         for limit in (self.init_limit, self.function.timeout):
@@ -264,11 +264,11 @@ class LocalLambda:
                 return outcome
         return outcome
 
-    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Ending:
         await environment.kill()
-        return Outcome.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
+        return Ending.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
 
-    async def _restore(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _restore(self, environment: ExecutionEnvironment) -> Ending:
         """Restore the snapshot: the snapshot's keys expire and its connections are cut."""
         self.logs.platform("restoreStart", {"runtimeVersion": RUNTIME_VERSION}, "RESTORE_START")
         self.keys.revoke_all()
@@ -305,7 +305,7 @@ class LocalLambda:
         await environment.start()
         return environment
 
-    def _init_report(self, environment: ExecutionEnvironment, outcome: Outcome) -> None:
+    def _init_report(self, environment: ExecutionEnvironment, outcome: Ending) -> None:
         duration = environment.init_ms or (time.monotonic() - environment.spawned) * 1000
         record: dict[str, Any] = {
             "initializationType": self.init_type,
@@ -321,7 +321,7 @@ class LocalLambda:
             text += f"\tError Type: {outcome.error_type}"
         self.logs.platform("initReport", record, text)
 
-    def _failed(self, outcome: Outcome, init_ms: float | None, restore_ms: float | None) -> Result:
+    def _failed(self, outcome: Ending, init_ms: float | None, restore_ms: float | None) -> Result:
         """An invocation that never reached the handler: its init failed."""
         report = Report(
             request_id=str(uuid.uuid4()),
@@ -335,7 +335,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    def _reported(self, outcome: Outcome, report: Report) -> Result:
+    def _reported(self, outcome: Ending, report: Report) -> Result:
         self.reports.append(report)
         if not self.logs.json:
             self.logs.write(f"END RequestId: {report.request_id}")
