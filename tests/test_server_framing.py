@@ -197,3 +197,12 @@ def test_a_slow_second_head_on_a_kept_alive_connection_is_408(server: Server) ->
     assert raw.endswith(b'{"detail":"Request headers not received in time"}')
     began = started + 0.5  # the second head's first byte
     assert LIMITS.head_timeout <= server.answered - began < LIMITS.head_timeout + 1
+
+
+def test_two_idempotency_key_lines_are_422_as_through_api_gateway(server: Server) -> None:
+    """uvicorn hands on both lines (a route read the first); API Gateway joins them."""
+    raw = server.talk(
+        post(ORDER, b"idempotency-key: k-a", b"idempotency-key: k-b", b"connection: close")
+    )
+    assert statuses(raw) == [422]
+    assert b'"loc":["header","Idempotency-Key"]' in raw
