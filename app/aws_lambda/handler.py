@@ -17,11 +17,12 @@ import gc
 
 gc.disable()
 try:
-    from app.aws_lambda import lifecycle
+    from app.aws_lambda import lifecycle, priming
     from app.aws_lambda.factory import build_handler, lambda_settings
 
     handler = build_handler(lambda_settings())
     lifecycle.install(handler)
+    priming.install(handler)  # SnapStart: the first request's paths, run before the snapshot
 finally:
     gc.freeze()
     gc.enable()

@@ -141,6 +141,25 @@ class DynamoDBStore:
         await self.close()
         await self.open()
 
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within the block, every call is built, signed and decoded as usual but answered by
+        a table in this process (``dry_run.InMemoryTable``): nothing reaches DynamoDB, no
+        credentials are looked up and the real client (its pool, its keys) is left untouched.
+        For priming a SnapStart snapshot."""
+        from aiodynamo.credentials import Key, StaticCredentials
+
+        from app.store.dynamodb.dry_run import InMemoryTable
+
+        real = self._client
+        http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
+        key = StaticCredentials(Key("DRYRUN", "DRYRUN"))
+        self._client = DynamoDBClient(http, key, self.config.region, endpoint=self.config.endpoint)
+        try:
+            yield
+        finally:
+            self._client = real
+
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()
