@@ -12,12 +12,14 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from aiodynamo.credentials import Key, StaticCredentials
 
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
 from app.aws_lambda.priming import OWNER, prime
-from app.store.dynamodb.store import DynamoDBStore
+from app.store.dynamodb.client import DynamoDBClient
 from devtools.ports import free_port
 from tests.conftest import fresh_dynamodb_table
 from tests.support import order_body
@@ -61,25 +63,34 @@ def test_priming_answers_every_request_without_the_network_and_says_nothing(
     assert any(r.name == "app.lambda" for r in caplog.records)
 
 
+def count_items(endpoint: str, table: str, aws_env: dict[str, str]) -> int:
+    """The table's items, counted by a client of the test's own (not the handler's)."""
+
+    async def scan() -> int:
+        key = Key(aws_env["AWS_ACCESS_KEY_ID"], aws_env["AWS_SECRET_ACCESS_KEY"])
+        async with httpx.AsyncClient() as http:
+            client = DynamoDBClient(http, StaticCredentials(key), "us-east-1", endpoint=endpoint)
+            request = {"TableName": table, "Select": "COUNT", "ConsistentRead": True}
+            counted: int = (await client.send("Scan", request))["Count"]
+            return counted
+
+    return asyncio.run(scan())
+
+
 def test_after_priming_the_table_holds_nothing_and_the_real_store_serves(
-    moto_endpoint: str,
+    moto_endpoint: str, aws_env: dict[str, str]
 ) -> None:
     url = asyncio.run(fresh_dynamodb_table(moto_endpoint))
+    table = url.removeprefix("dynamodb://").split("?")[0]
     handler = handler_on(url)
     try:
-        store = handler.app.state.store  # type: ignore[attr-defined]
-        assert isinstance(store, DynamoDBStore)
-        client = store.client
         assert prime(handler) == []
-        assert store.client is client  # the real client is back, untouched
-        scan = {"TableName": store.config.table, "Select": "COUNT", "ConsistentRead": True}
-        counted = handler.loop.run_until_complete(client.send("Scan", scan))
-        assert counted["Count"] == 0  # the order priming created exists only in memory
+        assert count_items(moto_endpoint, table, aws_env) == 0  # priming's order: in memory
         listed = call(handler, "GET", "/orders")
         assert listed["statusCode"] == 200
         assert json.loads(listed["body"])["orders"] == []
         created = call(handler, "POST", "/orders", order_body("latte"))
         assert created["statusCode"] == 201  # through the real client, to the table
-        assert handler.loop.run_until_complete(client.send("Scan", scan))["Count"] == 1
+        assert count_items(moto_endpoint, table, aws_env) == 1
     finally:
         handler.close()

@@ -7,9 +7,10 @@ possible to send the handler dummy requests before the snapshot. Here a before-s
 a few API Gateway events: each one runs Mangum's event reading, routing, the identity check,
 validation, the service, the store's request building and signing, decoding and the JSON
 response, so that the lazily imported modules, compiled patterns and built validators they
-need are in the snapshot. The store answers from memory meanwhile (``dry_run``): nothing
-reaches the table, no credentials are fetched, no connection is opened, so nothing stale is
-captured. Nothing is logged or measured either (no EMF line: priming is not traffic).
+need are in the snapshot; so does the store's after-restore reconnect (it opens nothing). The
+store answers from memory meanwhile (``dry_run``), keys included: nothing reaches the table or
+the credentials endpoint, no connection is opened, so nothing stale is captured. Nothing is
+logged or measured either (no EMF line: priming is not traffic).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def prime(adapter: LambdaAdapter) -> list[str]:
             missing = "/orders/00000000-0000-7000-8000-000000000000"
             expect(event("GET", missing, "ANY /orders/{proxy+}"), 404)
         expect(event("POST", "/orders", "ANY /orders", body={"order": []}), 422)
+    # The after-restore path itself (the store drops its unused client and makes another):
+    # closing a connection pool the first time imports anyio's asyncio backend.
+    adapter.after_restore()
     # What priming allocated and kept joins init's frozen heap (see app/aws_lambda/handler.py).
     gc.collect()
     gc.freeze()

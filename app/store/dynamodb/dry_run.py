@@ -3,7 +3,8 @@
 The store builds, signs and sends each request through httpx as usual; an ``httpx.MockTransport``
 hands it to ``InMemoryTable.handle`` instead of the network. Only the calls a first request
 makes are served (PutItem, GetItem, Query on the owner's partition); any other is refused as
-DynamoDB refuses a bad request.
+DynamoDB refuses a bad request. A ``GET`` is answered as Lambda's container-credentials endpoint
+answers (``CREDENTIALS_URL``), so that fetching and parsing keys runs too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ import httpx
 from app.store.dynamodb.items import PK, SK
 
 _JSON = {"content-type": "application/x-amz-json-1.0"}
+CREDENTIALS_URL = "http://credentials.dry-run.invalid/2021-04-23/credentials"
+_KEY = {
+    "AccessKeyId": "DRYRUN",
+    "SecretAccessKey": "DRYRUN",
+    "Token": "DRYRUN",
+    "Expiration": "2099-01-01T00:00:00Z",
+}
 
 
 class InMemoryTable:
@@ -25,6 +33,8 @@ class InMemoryTable:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json=_KEY)
         action = request.headers.get("x-amz-target", "").rpartition(".")[2]
         payload: dict[str, Any] = json.loads(request.content)
         if action == "PutItem":

@@ -144,17 +144,19 @@ class DynamoDBStore:
     @contextmanager
     def dry_run(self) -> Iterator[None]:
         """Within the block, every call is built, signed and decoded as usual but answered by
-        a table in this process (``dry_run.InMemoryTable``): nothing reaches DynamoDB, no
-        credentials are looked up and the real client (its pool, its keys) is left untouched.
-        For priming a SnapStart snapshot."""
-        from aiodynamo.credentials import Key, StaticCredentials
+        a table in this process (``dry_run.InMemoryTable``, which also serves made-up keys the
+        way the container-credentials endpoint does): nothing reaches DynamoDB or the endpoint,
+        and the real client (its pool, its keys) is left untouched. For priming a SnapStart
+        snapshot."""
+        from aiodynamo.credentials import ContainerMetadataCredentials
+        from yarl import URL
 
-        from app.store.dynamodb.dry_run import InMemoryTable
+        from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
 
         real = self._client
         http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
-        key = StaticCredentials(Key("DRYRUN", "DRYRUN"))
-        self._client = DynamoDBClient(http, key, self.config.region, endpoint=self.config.endpoint)
+        keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
+        self._client = DynamoDBClient(http, keys, self.config.region, endpoint=self.config.endpoint)
         try:
             yield
         finally:
