@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +111,16 @@ class _Resolver:
         raise ValueError(f"cannot resolve {value!r} locally")
 
 
-def synthesized_template(stage: str = "dev", cache: Path = CACHE) -> Template:
-    """The stage's template, synthesized offline (no asset bundling); cached by input hash."""
+def synthesized_template(
+    stage: str = "dev", cache: Path = CACHE, announce: Callable[[str], None] | None = None
+) -> Template:
+    """The stage's template, synthesized offline (no asset bundling); cached by input hash.
+    ``announce`` is told before a synthesis, never when the cached template is read."""
     path = cache / f"template-{stage}-{_inputs_hash(stage)[:16]}.json"
     with exclusive(cache / f"{path.name}.lock"):
         if not path.exists():
+            if announce is not None:
+                announce(f"synthesizing the {stage} stack (new or changed sources)...")
             _synthesize_into(path, stage)
             for stale in cache.glob(f"template-{stage}-*"):
                 if not stale.name.startswith(path.name):
