@@ -120,6 +120,7 @@ SLOW_MODULES = frozenset(
         "test_smoke_live",
         "test_server",
         "test_dynamodb_faults",
+        "test_sqlite_faults",
         "test_browser_cors",
         "test_process_lifecycle",
         "test_server_limits",

@@ -8,10 +8,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-import app.idempotency  # noqa: F401 - defines DomainError subclasses of its own
+import app.domain.idempotency  # noqa: F401 - defines DomainError subclasses of its own
 from app.aws_lambda.adapter import error_response
-from app.errors import DOMAIN_STATUS, register_error_handlers
-from app.orders import DomainError
+from app.domain.orders import DomainError
+from app.http.errors import DOMAIN_STATUS, register_error_handlers
 from app.server.cutoff import CUT_OFF
 from tests.support import order_body
 
@@ -26,7 +26,7 @@ def subclasses(cls: type[DomainError]) -> set[type[DomainError]]:
 def test_every_domain_error_has_a_status() -> None:
     ours = {cls for cls in subclasses(DomainError) if cls.__module__.startswith("app.")}
     assert ours <= set(DOMAIN_STATUS)
-    assert len(ours) >= 7  # app.orders and app.idempotency define them
+    assert len(ours) >= 7  # app.domain.orders and app.domain.idempotency define them
 
 
 async def test_an_unmapped_domain_error_is_a_plain_json_500() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from app import cors as app_cors
-from app.config import env_name
-from app.gateway_routes import GATEWAY_ROUTES
+from app.contract import cors as app_cors
+from app.contract.environment import env_name
+from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
 
@@ -156,6 +156,27 @@ def test_default_route_throttling(stage: Synthesized) -> None:
             },
         },
     )
+
+
+def test_anonymous_greetings_leave_owners_half_the_reserved_concurrency(
+    stage: Synthesized,
+) -> None:
+    """What API Gateway admits to ``ANY /hi`` holds Lambda environments GREET_DELAY each: a
+    token bucket lets ``burst + rate * delay`` in within one delay, all in flight at once."""
+    _, function = stage.only("AWS::Lambda::Function")
+    reserved = function["Properties"]["ReservedConcurrentExecutions"]
+    delay = float(function["Properties"]["Environment"]["Variables"][env_name("greet_delay")])
+    _, api_stage = stage.only("AWS::ApiGatewayV2::Stage")
+    properties = api_stage["Properties"]
+    limits = properties.get("RouteSettings", {}).get("ANY /hi", properties["DefaultRouteSettings"])
+    rate, burst = limits["ThrottlingRateLimit"], limits["ThrottlingBurstLimit"]
+    assert burst + rate * delay <= reserved / 2, (rate, burst, delay, reserved)
+    assert burst >= 1  # still open: one greeting at a time at least
+    assert rate > 0
+    # The route the settings name exists before the stage deploys (else CloudFormation fails).
+    (route_id,) = [k for k, r in stage.resources("AWS::ApiGatewayV2::Route").items()
+                   if r["Properties"]["RouteKey"] == "ANY /hi"]  # fmt: skip
+    assert route_id in api_stage.get("DependsOn", [])
 
 
 def test_json_access_logs_go_to_a_log_group_with_retention(stage: Synthesized) -> None:
