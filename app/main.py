@@ -14,6 +14,7 @@ from app.contract import cors
 from app.http.errors import register_error_handlers
 from app.http.middleware.body_limit import BodyLimitMiddleware
 from app.http.middleware.head import HeadAsGetMiddleware
+from app.http.middleware.header_lines import CombinedHeaderLinesMiddleware
 from app.http.openapi import complete_document
 from app.http.routes import docs, greeting, orders
 from app.identity.providers import (
@@ -111,4 +112,5 @@ def create_app(
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
+    app.add_middleware(CombinedHeaderLinesMiddleware)  # outermost: every layer sees one line
     return app

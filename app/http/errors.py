@@ -6,6 +6,8 @@ The answer itself is written by ``app.http.answers``, as every JSON error is.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +22,7 @@ from app.domain.orders import (
     InvalidTransition,
     OrderNotFound,
     PreconditionFailed,
+    StoreRefused,
     StoreUnavailable,
 )
 from app.http.answers import error_body
@@ -36,6 +39,7 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
+    StoreRefused: 500,  # logged by the store, in one line
 }
 
 
@@ -98,16 +102,40 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _error(exc.status_code, exc.detail, headers or None)
 
 
+# What a 422 echoes is bounded, whatever the body: a body of 64 KiB with a thousand unknown
+# fields was answered with a thousand errors, ten times its size.
+MAX_ERRORS = 20
+MAX_ECHO = 64  # characters of a field name (from the request) in an error's ``loc``
+
+
+def _echo(part: object) -> object:
+    if isinstance(part, str) and len(part) > MAX_ECHO:
+        return part[:MAX_ECHO] + "…"
+    return part
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The first ``MAX_ERRORS`` of pydantic's errors as the 422 lists them (type, loc, msg,
+    ctx; never the input), with field names cut to ``MAX_ECHO`` characters, and one more entry
+    saying how many were left out."""
+    shown: list[dict[str, Any]] = []
+    for err in errors[:MAX_ERRORS]:
+        entry = {key: err[key] for key in ("type", "loc", "msg") if key in err}
+        entry["loc"] = [_echo(part) for part in entry.get("loc", ())]
+        if "ctx" in err:
+            entry["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+        shown.append(entry)
+    if len(errors) > MAX_ERRORS:
+        left_out = len(errors) - MAX_ERRORS
+        msg = f"{left_out} more errors not listed"
+        where = list(errors[MAX_ERRORS].get("loc", ()))[:1]  # "body", "query", ...
+        shown.append({"type": "too_many_errors", "loc": where, "msg": msg})
+    return shown
+
+
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
-    errors = [
-        {key: value for key, value in err.items() if key in ("type", "loc", "msg", "ctx")}
-        for err in exc.errors()
-    ]
-    for err in errors:
-        if "ctx" in err:
-            err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
-    return _error(422, errors)
+    return _error(422, validation_errors(exc.errors()))
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:

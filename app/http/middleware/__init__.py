@@ -1,1 +1,2 @@
-"""Plain ASGI middleware, one concern each: HEAD, the body limit, EMF metrics, request ids."""
+"""Plain ASGI middleware, one concern each: HEAD, the body limit, repeated header lines, EMF
+metrics, request ids."""
