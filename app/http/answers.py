@@ -3,7 +3,7 @@
 The app's exception handlers (``app.http.errors``) answer with it, and so does everything that
 answers outside them: the body limit, the Lambda adapter, the server's drain cut-off and its
 own protocol errors. ``answer_if_not_started`` is the one guard that turns an app's failure
-into such an answer while no response has started. No web framework is imported here.
+into such an answer while no response has started. Plain ASGI: nothing of FastAPI is imported.
 """
 
 from __future__ import annotations
