@@ -7,15 +7,13 @@ layout is in ``items``, the errors' meaning in ``errors``, retries in ``retry``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import ssl
 import uuid
 from collections.abc import Callable, Collection
-from contextlib import AbstractContextManager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -35,7 +33,7 @@ from app.domain.orders import (
     StoreRefused,
     StoreUnavailable,
 )
-from app.store.budget import READINESS_BUDGET, deadline, one_budget
+from app.store.budget import READINESS_BUDGET
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.expressions import with_expressions
@@ -305,19 +303,11 @@ class DynamoDBStore:
         return await self._records.claim(owner, key, fingerprint, now=now, lease_until=lease_until)
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        """Release the claim, or return only once its lease (this budget) is over: either way
-        the key is free when the request's 503 is sent."""
-        try:
-            await self._records.release(owner, key, fingerprint)
-        except StoreUnavailable:
-            lease_ends = deadline()
-            if lease_ends is not None:
-                # and the milliseconds by which the lease was rounded up
-                await asyncio.sleep(lease_ends + 0.002 - asyncio.get_running_loop().time())
-            raise
+        await self._records.release(owner, key, fingerprint)
 
-    def one_budget(self) -> AbstractContextManager[timedelta]:
-        return one_budget(self.config.retry.budget)
+    @property
+    def budget(self) -> float:
+        return self.config.retry.budget
 
     async def check(self) -> None:
         """One eventually consistent GetItem of a key never written: the table answers."""

@@ -12,8 +12,8 @@ import sqlite3
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Iterable
-from contextlib import AbstractContextManager, asynccontextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
@@ -349,19 +349,16 @@ class SQLiteStore:
         )
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        try:
-            async with self._locked():
-                await self._rows(
-                    "DELETE FROM idempotency WHERE owner = ? AND key = ? AND fingerprint = ?"
-                    " AND result IS NULL",
-                    (owner, key, fingerprint),
-                )
-        except (sqlite3.Error, StoreUnavailable) as exc:
-            # The request already logged its fault; its claim lapses with the budget (the lease).
-            logger.warning("SQLite store: claim of an Idempotency-Key not released: %r", exc)
+        async with self._locked():
+            await self._rows(
+                "DELETE FROM idempotency WHERE owner = ? AND key = ? AND fingerprint = ?"
+                " AND result IS NULL",
+                (owner, key, fingerprint),
+            )
 
-    def one_budget(self) -> AbstractContextManager[timedelta]:
-        return one_budget(self._busy_timeout)
+    @property
+    def budget(self) -> float:
+        return self._busy_timeout
 
     @_faults_are_unavailable
     async def check(self) -> None:
