@@ -11,7 +11,8 @@ import dataclasses
 import logging
 import ssl
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -136,6 +137,29 @@ class DynamoDBStore:
         """
         await self.close()
         await self.open()
+
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within the block, every call is built, signed and decoded as usual but answered by
+        a table in this process (``dry_run.InMemoryTable``, which also serves made-up keys the
+        way the container-credentials endpoint does): nothing reaches DynamoDB or the endpoint,
+        and the real client (its pool, its keys) is left untouched. For priming a SnapStart
+        snapshot."""
+        from aiodynamo.credentials import ContainerMetadataCredentials
+        from yarl import URL
+
+        from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
+
+        real = self._api.client
+        http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
+        keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
+        self._api.client = DynamoDBClient(
+            http, keys, self.config.region, endpoint=self.config.endpoint
+        )
+        try:
+            yield
+        finally:
+            self._api.client = real
 
     async def close(self) -> None:
         if self._http is not None:
