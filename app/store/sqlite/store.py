@@ -198,10 +198,7 @@ class SQLiteStore:
                 updated = row_to_order(rows[0])
                 await complete(updated)
                 return updated
-        current = await self.get(owner, order_id)
-        if current is None:
-            raise OrderNotFound(order_id)
-        raise StateConflict(current)
+        raise await self._why_not(owner, order_id)
 
     @_faults_are_unavailable
     async def delete(
@@ -216,10 +213,13 @@ class SQLiteStore:
             deleted = await self._db.rows(f"{sql} RETURNING id", params)
         if deleted:
             return
+        raise await self._why_not(owner, order_id)
+
+    async def _why_not(self, owner: str, order_id: UUID) -> Exception:
+        """Why a conditional write changed nothing: the order is missing, or in another state
+        (ids are never reused, so reading after the write cannot mistake one for the other)."""
         current = await self.get(owner, order_id)
-        if current is None:
-            raise OrderNotFound(order_id)
-        raise StateConflict(current)
+        return OrderNotFound(order_id) if current is None else StateConflict(current)
 
     @_faults_are_unavailable
     async def claim_idempotency(
