@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -13,12 +12,7 @@ from uuid6 import uuid7
 
 from app.domain.cursor import decode_cursor, encode_cursor
 from app.domain.idempotency import (
-    RETENTION,
-    ClaimLost,
     Completion,
-    IdempotencyKeyReused,
-    IdempotencyRecord,
-    RequestInFlight,
     fingerprint,
 )
 from app.domain.orders import (
@@ -33,9 +27,8 @@ from app.domain.orders import (
     StateConflict,
     Status,
 )
+from app.store.claims import claimed
 from app.store.protocol import OrderStore
-
-CLAIM_ATTEMPTS = 3  # a key released while being claimed is claimed again, this often at most
 
 
 def utc_now() -> datetime:
@@ -197,44 +190,12 @@ class OrdersService:
         digest: str,
         operation: Callable[[Completion | None], Awaitable[Order]],
     ) -> Outcome:
-        """Run ``operation`` once per (owner, key); replay its order to every retry.
-
-        The claim, the operation and a release share the store's one budget, which is also the
-        claim's lease: once this request has given up, its claim has lapsed, so a client's
-        retry gets the replay or a fresh attempt. Completing the key is conditional on it not
-        being completed yet, so two attempts never both write.
-        """
-        with self._store.one_budget() as lease:
-            now = self._clock()
-            existing = await self._claim(owner, key, digest, now, now + lease)
-            if existing is not None:
-                if existing.fingerprint != digest:
-                    raise IdempotencyKeyReused
-                if existing.result is None:
-                    raise RequestInFlight
-                return Outcome(existing.result, replayed=True)
-            completes = Completion(key=key, fingerprint=digest, expires_at=now + RETENTION)
-            try:
-                return Outcome(await operation(completes))
-            except ClaimLost:
-                raise RequestInFlight from None
-            except BaseException:
-                # Whatever failed wrote nothing: free the key so a retry runs the operation
-                # again (with no budget left, the claim's lease is over or about to be).
-                with contextlib.suppress(Exception):
-                    await self._store.release_idempotency(owner, key, digest)
-                raise
-
-    async def _claim(
-        self, owner: str, key: str, digest: str, now: datetime, lease_until: datetime
-    ) -> IdempotencyRecord | None:
-        """The store's claim, tried again while the key changes hands under it (bounded)."""
-        for _ in range(CLAIM_ATTEMPTS):
-            with contextlib.suppress(ClaimLost):
-                return await self._store.claim_idempotency(
-                    owner, key, digest, now=now, lease_until=lease_until
-                )
-        raise RequestInFlight  # another request keeps taking and freeing the key: retry later
+        """Run ``operation`` once per (owner, key); replay its order to every retry
+        (``app.store.claims``: the claim's lifecycle; the domain: what a record answers)."""
+        async with claimed(self._store, owner, key, digest, clock=self._clock) as claim:
+            if claim.held_by is not None:
+                return Outcome(claim.held_by.replay(digest), replayed=True)
+            return Outcome(await operation(claim.completes))
 
     async def _expected_version(self, owner: str, order_id: UUID, if_match: IfMatch) -> int | None:
         """The version a conditional write must find, from the versions If-Match accepts.

@@ -2,7 +2,8 @@
 
 A key is claimed before the operation runs (a short lease marks it in flight) and completed in
 the same atomic write as the operation itself, so there is never an order without its record
-or a record without its order. A failed attempt releases the key, so it is not poisoned.
+or a record without its order. A failed attempt releases the key, so it is not poisoned: the
+lifecycle is ``app.store.claims``, the records each store's.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ class IdempotencyRecord:
     @property
     def in_flight(self) -> bool:
         return self.result is None
+
+    def replay(self, fingerprint: str) -> Order:
+        """The answer this record holds for a request with ``fingerprint``: the first
+        request's order; ``IdempotencyKeyReused`` for another request, ``RequestInFlight``
+        while the first has not finished."""
+        if self.fingerprint != fingerprint:
+            raise IdempotencyKeyReused
+        if self.result is None:
+            raise RequestInFlight
+        return self.result
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -16,11 +15,17 @@ from app.domain.orders import Order, OrderItem, Page, Status
 class OrderStore(Protocol):
     """Async persistence of orders, always scoped to one owner.
 
+    ``budget``: seconds within which a keyed request's claim, write and release end (each call
+    inside ``app.store.budget.one_budget`` waits no longer), and so its claim's lease.
+
     Conditional writes are atomic: ``update`` applies only when the order exists, belongs to
     ``owner``, has a status in ``allowed_from`` and (when given) the ``expected_version``.
     Otherwise it raises ``OrderNotFound`` (missing or another owner's) or ``StateConflict``
     (exists, carrying the current order), so that of concurrent writers exactly one wins.
     """
+
+    @property
+    def budget(self) -> float: ...
 
     async def open(self) -> None:
         """Connect and create the schema if needed. Called once at startup."""
@@ -90,18 +95,11 @@ class OrderStore(Protocol):
         """
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        """Drop an in-flight claim (never a completed record) so the key can be used again."""
+        """Drop an in-flight claim (never a completed record) so the key can be used again;
+        raise when that could not be done (``app.store.claims`` then waits out the lease)."""
 
     async def check(self) -> None:
         """Raise ``StoreUnavailable`` unless the store answers; cheap (a readiness probe)."""
-
-    def one_budget(self) -> AbstractContextManager[timedelta]:
-        """Make every call inside end within one time budget; yield its length.
-
-        A keyed request claims, writes and releases inside one budget, and its claim's lease is
-        that length: by the time the request has given up (a 503), its claim has expired, even
-        one that reached the store late.
-        """
 
 
 STORE_URL_FORMS = (

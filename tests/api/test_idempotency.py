@@ -13,8 +13,8 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.main import create_app
-from app.service import CLAIM_ATTEMPTS
 from app.store import open_store
+from app.store.claims import CLAIM_ATTEMPTS
 from tests.conftest import ClientFactory
 from tests.fakes import ControlledStore
 from tests.support import HeaderIdentity, order_body

@@ -1,5 +1,5 @@
-"""The DynamoDB store: ``store`` (the OrderStore), the table definition shared with infra
-(``table``), item codec, idempotency records, transactions, retries, URL config and admin.
+"""The DynamoDB store: ``store`` (the OrderStore), sort-key prefixes (``table``), the item codec,
+write payloads and their one writer, idempotency records, errors, retries, URL config, admin.
 
-Empty on purpose: ``table`` is imported by infra/ without loading aiodynamo or httpx.
+Empty on purpose: importing one module (``config`` to check a URL, say) loads only what it needs.
 """

@@ -1,27 +1,26 @@
-"""The order store on one DynamoDB table, over httpx (app/store/dynamodb/client.py). DynamoDB code
-lives here.
+"""The order store on one DynamoDB table, over httpx (``client``).
 
-Every state-dependent write is conditional; reads are strongly consistent, as on SQLite. The
-item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/retry.py.
+Reads are strongly consistent, as on SQLite. Every write is a conditional ``Write`` built in
+``payloads`` and sent by ``writer``, alone or with an idempotency key's completion; the item
+layout is in ``items``, the errors' meaning in ``errors``, retries in ``retry``.
 """
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 import ssl
 import uuid
-from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
 
 import httpx
 from aiodynamo.credentials import Credentials
-from aiodynamo.errors import ConditionalCheckFailed
 from aiodynamo.utils import dy2py, py2dy
 
 from app.domain.idempotency import Completion, IdempotencyRecord
@@ -35,33 +34,28 @@ from app.domain.orders import (
     StoreRefused,
     StoreUnavailable,
 )
-from app.store.budget import READINESS_BUDGET, deadline, one_budget
-from app.store.codec import dump_items
+from app.store.budget import READINESS_BUDGET
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
-from app.store.dynamodb.errors import (
-    classify,
-    handled_by_the_store,
-    misconfiguration,
-    refusal,
-)
 from app.store.dynamodb.expressions import with_expressions
 from app.store.dynamodb.idempotency import IdempotencyRecords
-from app.store.dynamodb.items import (
-    PK,
-    SK,
-    WRITE_ID,
-    order_key,
-    to_item,
-    to_order,
+from app.store.dynamodb.items import PK, SK, order_key, to_order
+from app.store.dynamodb.payloads import (
+    Write,
+    complete_record,
+    delete_order,
+    put_order,
+    update_order,
 )
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
-from app.store.dynamodb.transactions import CompletingWrites
+from app.store.dynamodb.table_api import MISCONFIGURED_RETRY_AFTER, TableAPI
+from app.store.dynamodb.writer import ConditionFailed, Writer
 from app.store.paging import PageFiller
 
-# Seconds a client is told to wait when the store is misconfigured: an operator must act.
-MISCONFIGURED_RETRY_AFTER = 30
+# An update that completes a key is computed from a read: when the order changed in between,
+# read and decide again, this often at most.
+MAX_TRANSACTION_ROUNDS = 5
 READINESS_KEY = {PK: "#readiness", SK: "#readiness"}  # never written
 
 logger = logging.getLogger("app.store.dynamodb")
@@ -74,11 +68,13 @@ _CANCELLED_FILTER: dict[bool | None, str | None] = {
 }
 
 
-def _exists_at(expected_version: int | None) -> tuple[str, dict[str, Any]]:
-    """A condition that the order exists (at ``expected_version``, when given), and its values."""
-    if expected_version is None:
-        return f"attribute_exists(#{PK})", {}
-    return f"attribute_exists(#{PK}) AND #version = :expected", {"expected": expected_version}
+def _new_write_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _conflict(order_id: UUID, current: dict[str, Any] | None) -> Exception:
+    """What a failed condition on an order means: gone (404) or in another state."""
+    return OrderNotFound(order_id) if current is None else StateConflict(to_order(current))
 
 
 class DynamoDBStore:
@@ -97,15 +93,9 @@ class DynamoDBStore:
         self._transport = transport
         self._tls: ssl.SSLContext | None = None
         self._http: httpx.AsyncClient | None = None
-        self._client: DynamoDBClient | None = None
-        self._records = IdempotencyRecords(self._send)
-        self._completing = CompletingWrites(
-            config.table,
-            config.retry,
-            send_raw=self._send_raw,
-            get_item=self._get_item,
-            records=self._records,
-        )
+        self._api = TableAPI(config)
+        self._writer = Writer(self._api, config.retry)
+        self._records = IdempotencyRecords(self._api, self._writer)
 
     @classmethod
     def from_url(cls, url: str) -> DynamoDBStore:
@@ -113,9 +103,9 @@ class DynamoDBStore:
 
     @property
     def client(self) -> DynamoDBClient:
-        if self._client is None:
+        if self._api.client is None:
             raise RuntimeError("DynamoDBStore used before open()")
-        return self._client
+        return self._api.client
 
     async def open(self) -> None:
         """Create the HTTP client. No request is made: the table is created by the deployment
@@ -135,7 +125,7 @@ class DynamoDBStore:
             transport=self._transport,
             verify=self._tls,
         )
-        self._client = DynamoDBClient(
+        self._api.client = DynamoDBClient(
             self._http, Credentials.auto(), cfg.region, endpoint=cfg.endpoint
         )
 
@@ -160,58 +150,22 @@ class DynamoDBStore:
 
         from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
 
-        real = self._client
+        real = self._api.client
         http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
         keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
-        self._client = DynamoDBClient(http, keys, self.config.region, endpoint=self.config.endpoint)
+        self._api.client = DynamoDBClient(
+            http, keys, self.config.region, endpoint=self.config.endpoint
+        )
         try:
             yield
         finally:
-            self._client = real
+            self._api.client = real
 
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
-            self._client = None
-
-    async def _send_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """One request. An error no retry can fix is a 503 (misconfigured) or a refusal, each
-        logged in one line; transient errors and failed conditions are the caller's to handle."""
-        try:
-            return await self.client.send(action, payload)
-        except Exception as exc:
-            if classify(exc) is not None or handled_by_the_store(exc):
-                raise
-            problem = misconfiguration(exc, self.config)
-            if problem is not None:
-                logger.error("DynamoDB store unusable: %s", problem)
-                raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from exc
-            refused = refusal(exc, action)
-            if refused is None:
-                raise
-            logger.error("DynamoDB store refused %s", refused)
-            raise StoreRefused from exc
-
-    async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return await self._send_raw(action, {"TableName": self.config.table, **payload})
-
-    async def _get_item(self, owner: str, order_id: UUID) -> dict[str, Any] | None:
-        response = await self._send(
-            "GetItem", {"Key": py2dy(order_key(owner, order_id)), "ConsistentRead": True}
-        )
-        return dy2py(response["Item"], int) if "Item" in response else None
-
-    async def _current(
-        self, failure: ConditionalCheckFailed, retry: Retrier, owner: str, order_id: UUID
-    ) -> dict[str, Any] | None:
-        """The item a conditional write failed on (ALL_OLD), else a consistent read of it."""
-        body = failure.args[0] if failure.args else None
-        if isinstance(body, dict) and "Item" in body:
-            return dy2py(body["Item"], int)
-        # Without ALL_OLD the item was missing (or the endpoint ignores the option): ids are
-        # never reused, so a read after the failure tells missing from present without a race.
-        return await retry(lambda: self._get_item(owner, order_id))
+            self._api.client = None
 
     async def _query(
         self, owner: str, filter_expression: str | None, start: dict[str, Any] | None, wanted: int
@@ -229,7 +183,7 @@ class DynamoDBStore:
         if filter_expression is not None:
             values["cancelled"] = Status.CANCELLED.value
             filtering["FilterExpression"] = filter_expression
-        response = await self._send(
+        response = await self._api.send(
             "Query",
             with_expressions(
                 payload,
@@ -243,31 +197,18 @@ class DynamoDBStore:
         return items, None if last is None else dy2py(last, int)
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:
-        if completes is not None:
-            await self._completing.add(order, completes)
-            return
-        retry = Retrier(self.config.retry, "add")
-        write_id = uuid.uuid4().hex
-        payload = with_expressions(
-            {
-                "Item": py2dy(to_item(order, write_id)),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            },
-            ConditionExpression=f"attribute_not_exists(#{PK})",
-        )
-
-        async def put() -> None:
-            try:
-                await self._send("PutItem", payload)
-            except ConditionalCheckFailed as failure:
-                current = await self._current(failure, retry, order.owner, order.id)
-                if not (retry.maybe_applied and current and current.get(WRITE_ID) == write_id):
-                    raise RuntimeError(f"Order id {order.id} already exists") from None
-
-        await retry(put)
+        completion = None if completes is None else complete_record(order.owner, completes, order)
+        try:
+            await self._writer.write(
+                put_order(order, _new_write_id()), completes=completion, operation="add"
+            )
+        except ConditionFailed:
+            raise RuntimeError(f"Order id {order.id} already exists") from None
 
     async def get(self, owner: str, order_id: UUID) -> Order | None:
-        item = await Retrier(self.config.retry, "get")(lambda: self._get_item(owner, order_id))
+        item = await Retrier(self.config.retry, "get")(
+            partial(self._api.get_item, order_key(owner, order_id))
+        )
         return None if item is None else to_order(item)
 
     async def list(
@@ -308,116 +249,95 @@ class DynamoDBStore:
         expected_version: int | None = None,
         completes: Completion | None = None,
     ) -> Order:
-        if completes is not None:
-            return await self._completing.update(
-                owner, order_id, allowed_from, status, items, expected_version, completes
-            )
-        retry = Retrier(self.config.retry, "update")
-        write_id = uuid.uuid4().hex
-        changes = ["#version = #version + :one", f"#{WRITE_ID} = :write_id"]
-        values: dict[str, Any] = {"one": 1, "write_id": write_id}
-        if status is not None:
-            changes.append("#status = :status")
-            values["status"] = status.value
-        if items is not None:
-            changes.append("#items = :items")
-            values["items"] = dump_items(items)
-        condition, expected = _exists_at(expected_version)
-        allowed = {f"from{i}": s for i, s in enumerate(sorted(s.value for s in allowed_from))}
-        values.update(expected | allowed)
-        condition += f" AND #status IN ({', '.join(f':{name}' for name in allowed)})"
-        payload = with_expressions(
-            {
-                "Key": py2dy(order_key(owner, order_id)),
-                "ReturnValues": "ALL_NEW",
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            },
-            values,
-            UpdateExpression="SET " + ", ".join(changes),
-            ConditionExpression=condition,
+        change = partial(
+            update_order,
+            owner,
+            order_id,
+            allowed_from=allowed_from,
+            status=status,
+            items=items,
+            expected_version=expected_version,
         )
+        if completes is not None:
+            return await self._update_completing(owner, order_id, change, status, items, completes)
+        try:
+            written = await self._writer.write(change(write_id=_new_write_id()), operation="update")
+        except ConditionFailed as failed:
+            raise _conflict(order_id, failed.current) from None
+        assert written is not None  # noqa: S101 - an update alone returns ALL_NEW
+        return to_order(written)
 
-        async def write() -> Order:
+    async def _update_completing(
+        self,
+        owner: str,
+        order_id: UUID,
+        change: Callable[..., Write],
+        status: Status | None,
+        items: tuple[OrderItem, ...] | None,
+        completes: Completion,
+    ) -> Order:
+        """The update in one transaction with the key's completion, which must hold the order it
+        results in (a transaction returns no values): read, compute the new order, and write on
+        the update's own condition plus one that the version is still the one read."""
+        current: Order
+        for _ in range(MAX_TRANSACTION_ROUNDS):
+            found = await self.get(owner, order_id)
+            if found is None:
+                raise OrderNotFound(order_id)
+            current = found
+            new = dataclasses.replace(
+                current,
+                status=current.status if status is None else status,
+                items=current.items if items is None else items,
+                version=current.version + 1,
+            )
             try:
-                response = await self._send("UpdateItem", payload)
-            except ConditionalCheckFailed as failure:
-                current = await self._current(failure, retry, owner, order_id)
-                if current is None:
-                    raise OrderNotFound(order_id) from None
-                if retry.maybe_applied and current.get(WRITE_ID) == write_id:
-                    return to_order(current)  # our earlier attempt applied; its answer was lost
-                raise StateConflict(to_order(current)) from None
-            return to_order(dy2py(response["Attributes"], int))
-
-        return await retry(write)
+                await self._writer.write(
+                    change(write_id=_new_write_id(), read_version=current.version),
+                    completes=complete_record(owner, completes, new),
+                    operation="update",
+                )
+            except ConditionFailed as failed:
+                if failed.current is None or int(failed.current["version"]) == current.version:
+                    raise _conflict(order_id, failed.current) from None  # the rules said no
+                continue  # the order changed since it was read: decide again
+            return new
+        raise StateConflict(current)
 
     async def delete(
         self, owner: str, order_id: UUID, *, expected_version: int | None = None
     ) -> None:
-        retry = Retrier(self.config.retry, "delete")
-        condition, values = _exists_at(expected_version)
-        payload = with_expressions(
-            {
-                "Key": py2dy(order_key(owner, order_id)),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            },
-            values,
-            ConditionExpression=condition,
-        )
-
-        async def remove() -> None:
-            try:
-                await self._send("DeleteItem", payload)
-            except ConditionalCheckFailed as failure:
-                current = await self._current(failure, retry, owner, order_id)
-                if current is not None:
-                    raise StateConflict(to_order(current)) from None  # at another version
-                # Gone. After an attempt that may have applied, that was most likely our own
-                # delete whose answer was lost: deleting is idempotent, so report success.
-                if not retry.maybe_applied:
-                    raise OrderNotFound(order_id) from None
-
-        await retry(remove)
+        try:
+            await self._writer.write(
+                delete_order(owner, order_id, expected_version), operation="delete"
+            )
+        except ConditionFailed as failed:
+            if failed.current is not None:
+                raise StateConflict(to_order(failed.current)) from None  # at another version
+            # Gone. After an attempt that may have applied, that was most likely our own
+            # delete whose answer was lost: deleting is idempotent, so report success.
+            if not failed.maybe_applied:
+                raise OrderNotFound(order_id) from None
 
     # --- idempotency keys ---------------------------------------------------------------
 
     async def claim_idempotency(
         self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
-        retry = Retrier(self.config.retry, "claim")
-        claim = partial(
-            self._records.claim,
-            owner,
-            key,
-            fingerprint,
-            now=now,
-            lease_until=lease_until,
-            token=uuid.uuid4().hex,
-        )
-        return await retry(claim)
+        return await self._records.claim(owner, key, fingerprint, now=now, lease_until=lease_until)
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        """Release the claim, or return only once its lease (this budget) is over: either way
-        the key is free when the request's 503 is sent."""
-        try:
-            await Retrier(self.config.retry, "release")(
-                partial(self._records.release, owner, key, fingerprint)
-            )
-        except StoreUnavailable:
-            lease_ends = deadline()
-            if lease_ends is not None:
-                # and the milliseconds by which the lease was rounded up
-                await asyncio.sleep(lease_ends + 0.002 - asyncio.get_running_loop().time())
-            raise
+        await self._records.release(owner, key, fingerprint)
 
-    def one_budget(self) -> AbstractContextManager[timedelta]:
-        return one_budget(self.config.retry.budget)
+    @property
+    def budget(self) -> float:
+        return self.config.retry.budget
 
     async def check(self) -> None:
         """One eventually consistent GetItem of a key never written: the table answers."""
         policy = replace(self.config.retry, budget=min(READINESS_BUDGET, self.config.retry.budget))
         payload = {"Key": py2dy(READINESS_KEY), "ConsistentRead": False}
         try:
-            await Retrier(policy, "readiness check")(partial(self._send, "GetItem", payload))
+            await Retrier(policy, "readiness check")(partial(self._api.send, "GetItem", payload))
         except StoreRefused:  # logged: a store that refuses its simplest read is not ready
             raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from None
