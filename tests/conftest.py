@@ -125,6 +125,7 @@ SLOW_MODULES = frozenset(
         "test_browser_cors",
         "test_process_lifecycle",
         "test_server_limits",
+        "test_server_framing",
     }
 )
 

@@ -39,7 +39,6 @@ class BoundedConfig(uvicorn.Config):
             app,
             timeout_keep_alive=limits.idle_timeout,
             timeout_graceful_shutdown=limits.drain_timeout,
-            h11_max_incomplete_event_size=limits.max_head_bytes,
             **options,
         )
         self.limits = limits
