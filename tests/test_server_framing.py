@@ -206,3 +206,17 @@ def test_two_idempotency_key_lines_are_422_as_through_api_gateway(server: Server
     )
     assert statuses(raw) == [422]
     assert b'"loc":["header","Idempotency-Key"]' in raw
+
+
+@pytest.mark.parametrize(("extra", "status"), [(0, 200), (1, 431)])
+def test_a_pipelined_head_of_exactly_the_limit_is_served_and_one_byte_more_is_431(
+    server: Server, extra: int, status: int
+) -> None:
+    """The limit counts the head from its request line to its blank line, whatever came
+    before it in the same read (here two requests with 17 KB bodies) and however it is split."""
+    blank = b"GET /health HTTP/1.1\r\nhost: t\r\nconnection: close\r\nx-pad: \r\n\r\n"
+    pad = LIMITS.max_head_bytes + extra - len(blank)
+    head = blank.replace(b"x-pad: ", b"x-pad: " + b"a" * pad)
+    data = post(ORDER[:-1] + b" " * 17_000 + b"}") * 2 + head
+    split = len(data) - len(head) // 2
+    assert statuses(server.talk(data[:split], data[split:])) == [201, 201, status]

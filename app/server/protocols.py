@@ -39,6 +39,7 @@ class BoundedConfig(uvicorn.Config):
             app,
             timeout_keep_alive=limits.idle_timeout,
             timeout_graceful_shutdown=limits.drain_timeout,
+            ws="none",  # the app serves no WebSocket: an Upgrade is an ordinary request
             **options,
         )
         self.limits = limits
