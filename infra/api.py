@@ -24,7 +24,7 @@ from infra.config import StageConfig
 # The public greeting awaits GREET_DELAY inside the function: on Lambda each such request holds a
 # whole execution environment that long, plus the app's own time and, on a new environment, a
 # SnapStart restore (this much, at most, for both).
-GREETING_ROUTE = "ANY /hi"  # app/gateway_routes.py
+GREETING_ROUTE = "ANY /hi"  # app/contract/gateway_routes.py
 GREETING_OVERHEAD_SECONDS = 0.5
 # At most this share of the reserved concurrency may be held by anonymous greetings.
 ANONYMOUS_SHARE = 0.5

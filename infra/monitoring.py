@@ -313,12 +313,14 @@ class OrdersMonitoring(Construct):
             ),
         )
         dashboard.add_widgets(
+            # Under SnapStart a new environment restores the snapshot: restoreReport is the
+            # cold start. initReport comes from publishing a version (the snapshot's init).
             cloudwatch.LogQueryWidget(
-                title="Cold starts (init) and SnapStart restores",
+                title="Cold starts (SnapStart restores)",
                 log_group_names=[w.log_group.log_group_name],
                 query_lines=[
-                    'filter type in ["platform.initReport", "platform.restoreReport"]',
-                    "stats count(*) by type, bin(5m)",
+                    'filter type = "platform.restoreReport"',
+                    "stats count(*) as restores by bin(5m)",
                 ],
                 view=cloudwatch.LogQueryVisualizationType.BAR,
                 width=12,

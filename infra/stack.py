@@ -82,6 +82,12 @@ class OrdersApiStack(Stack):
         CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "FunctionName", value=orders.function.function_name)
+        CfnOutput(
+            self,
+            "FunctionLogGroup",
+            value=orders.log_group.log_group_name,
+            description="The function's log group (named by CloudFormation, not /aws/lambda/...)",
+        )
         CfnOutput(self, "JwtIssuer", value=jwt.issuer, description="Issuer the API trusts")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)

@@ -54,6 +54,29 @@ async def test_an_unmapped_domain_error_is_a_plain_json_500() -> None:
     assert response.json() == {"detail": "Internal Server Error"}
 
 
+def compact(document: object) -> bytes:
+    """How the app serializes JSON (Starlette's JSONResponse): no spaces, UTF-8."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def test_every_error_body_is_serialized_alike(client: httpx.AsyncClient) -> None:
+    created = await client.post("/orders", json=order_body())
+    oid = created.json()["id"]
+    await client.post(f"/orders/{oid}/cancel")
+    answers = {
+        400: await client.get("/orders", params={"cursor": "not-a-cursor"}),
+        404: await client.get("/orders/00000000-0000-4000-8000-000000000000"),
+        405: await client.patch(f"/orders/{oid}"),
+        409: await client.post(f"/orders/{oid}/pay"),
+        412: await client.post(f"/orders/{oid}/cancel", headers={"If-Match": '"999"'}),
+        413: await client.post("/orders", content=b"x" * (64 * 1024 + 1)),
+        422: await client.post("/orders", json={"order": []}),
+    }
+    for status, response in answers.items():
+        assert response.status_code == status
+        assert response.content == compact(response.json()), response.content
+
+
 async def _raises(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "http":
         raise RuntimeError("boom")
@@ -93,30 +116,7 @@ def test_every_json_error_is_written_alike(tmp_path: Path) -> None:
     assert [status for status, _, _ in answers] == [404, 413, 503, 500, 400]
     for _, headers, body in answers:
         detail = json.loads(body)["detail"]
-        assert body == JSONResponse({"detail": detail}).body
+        assert body == compact({"detail": detail}) == JSONResponse({"detail": detail}).body
         assert headers["content-type"] == "application/json"
     for _, headers, body in answers[:4]:  # the proxy response of a bad event has no length
         assert headers["content-length"] == str(len(body))
-
-
-def compact(document: object) -> bytes:
-    """How the app serializes JSON (Starlette's JSONResponse): no spaces, UTF-8."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-async def test_every_error_body_is_serialized_alike(client: httpx.AsyncClient) -> None:
-    created = await client.post("/orders", json=order_body())
-    oid = created.json()["id"]
-    await client.post(f"/orders/{oid}/cancel")
-    answers = {
-        400: await client.get("/orders", params={"cursor": "not-a-cursor"}),
-        404: await client.get("/orders/00000000-0000-4000-8000-000000000000"),
-        405: await client.patch(f"/orders/{oid}"),
-        409: await client.post(f"/orders/{oid}/pay"),
-        412: await client.post(f"/orders/{oid}/cancel", headers={"If-Match": '"999"'}),
-        413: await client.post("/orders", content=b"x" * (64 * 1024 + 1)),
-        422: await client.post("/orders", json={"order": []}),
-    }
-    for status, response in answers.items():
-        assert response.status_code == status
-        assert response.content == compact(response.json()), response.content

@@ -96,6 +96,7 @@ class ExecutionEnvironment:
     frozen: bool = False
     peak_memory_mb: int = 0  # the last VmHWM read (a killed process has none left to read)
     stopping: bool = False  # never frozen again: the shutdown must be able to run
+    served: int = 0  # invocations handed to it
 
     def __post_init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -105,6 +106,7 @@ class ExecutionEnvironment:
         self._resume: asyncio.Future[None] = loop.create_future()
         self._events: asyncio.Queue[Invocation | _Stop] = asyncio.Queue()
         self.current: Invocation | None = None
+        self.issued: list[IssuedKey] = []  # by the container-credentials endpoint
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- the service's side -------------------------------------------------------------
@@ -309,7 +311,9 @@ class ExecutionEnvironment:
             raise RuntimeRefusal(404, "NotFound", "no container credentials for this function")
         if not authorization or not secrets.compare_digest(authorization, self.token):
             raise RuntimeRefusal(401, "Unauthorized", "missing or wrong authorization token")
-        return self.keys.issue(self.spec.container_key_lifetime, "container")
+        key = self.keys.issue(self.spec.container_key_lifetime, "container")
+        self.issued.append(key)
+        return key
 
     def _invocation(self, request_id: str) -> Invocation:
         current = self.current
@@ -335,7 +339,7 @@ class ExecutionEnvironment:
         assert self.process is not None  # noqa: S101
         assert self.process.stdout is not None  # noqa: S101
         while line := await self.process.stdout.readline():
-            self.logs.write(line.decode(errors="replace").rstrip("\r\n"))
+            self.logs.function(line.decode(errors="replace").rstrip("\r\n"))
 
     async def _watch(self) -> None:
         assert self.process is not None  # noqa: S101

@@ -270,6 +270,18 @@ def _routes(stage: Synthesized) -> list[dict[str, Any]]:
     return list(stage.resources("AWS::ApiGatewayV2::Route").values())
 
 
+def test_the_function_log_group_is_an_output_since_it_is_not_aws_lambda_named(
+    stage: Synthesized,
+) -> None:
+    """CloudFormation names the group (no ``/aws/lambda/<function>``): docs/operations.md
+    sends operators to the ``FunctionLogGroup`` output, which must be the function's group."""
+    log_group_id = _function_log_group(stage)
+    group = stage.template_json["Resources"][log_group_id]["Properties"]
+    assert "LogGroupName" not in group
+    outputs = stage.template_json["Outputs"]
+    assert outputs["FunctionLogGroup"]["Value"] == ref(log_group_id)
+
+
 def _function_log_group(stage: Synthesized) -> str:
     _, function = stage.only("AWS::Lambda::Function")
     logical_id: str = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]

@@ -81,7 +81,7 @@ MISCONFIGURED: dict[str, str] = {
     "ResourceInUseException": "{where} is being created, updated or deleted: wait until it is "
     "ACTIVE, or fix STORE_URL",
     "ItemCollectionSizeLimitExceededException": "{where} has a local secondary index, which "
-    "app/store/dynamodb/table.py does not define, and an owner's items outgrew its 10 GB: drop "
+    "app/contract/table.py does not define, and an owner's items outgrew its 10 GB: drop "
     "the index or fix STORE_URL",
     "AccessDeniedException": "access to {where} denied: grant the credentials' role the table's "
     "permissions",
@@ -154,7 +154,7 @@ def misconfiguration(exc: BaseException, config: DynamoDBConfig) -> str | None:
     if isinstance(exc, ValidationException) and any(
         sign in str(exc) for sign in ("does not match the schema", "Missing the key")
     ):
-        return f"{where} has another key schema than app/store/dynamodb/table.py: fix STORE_URL"
+        return f"{where} has another key schema than app/contract/table.py: fix STORE_URL"
     if (
         name in CREDENTIAL_ERRORS
         or isinstance(exc, NoCredentialsFound)

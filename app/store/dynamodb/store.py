@@ -11,8 +11,8 @@ import asyncio
 import logging
 import ssl
 import uuid
-from collections.abc import Collection
-from contextlib import AbstractContextManager
+from collections.abc import Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -147,6 +147,27 @@ class DynamoDBStore:
         """
         await self.close()
         await self.open()
+
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within the block, every call is built, signed and decoded as usual but answered by
+        a table in this process (``dry_run.InMemoryTable``, which also serves made-up keys the
+        way the container-credentials endpoint does): nothing reaches DynamoDB or the endpoint,
+        and the real client (its pool, its keys) is left untouched. For priming a SnapStart
+        snapshot."""
+        from aiodynamo.credentials import ContainerMetadataCredentials
+        from yarl import URL
+
+        from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
+
+        real = self._client
+        http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
+        keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
+        self._client = DynamoDBClient(http, keys, self.config.region, endpoint=self.config.endpoint)
+        try:
+            yield
+        finally:
+            self._client = real
 
     async def close(self) -> None:
         if self._http is not None:
