@@ -220,3 +220,11 @@ def test_a_pipelined_head_of_exactly_the_limit_is_served_and_one_byte_more_is_43
     data = post(ORDER[:-1] + b" " * 17_000 + b"}") * 2 + head
     split = len(data) - len(head) // 2
     assert statuses(server.talk(data[:split], data[split:])) == [201, 201, status]
+
+
+def test_a_pipelined_head_that_never_ends_is_408_after_the_answers_before_it(
+    server: Server,
+) -> None:
+    raw = server.talk(post() * 3 + b"GET /health HTTP/1.1\r\nhost: t\r\n")
+    assert statuses(raw) == [201, 201, 201, 408]
+    assert raw.endswith(b'{"detail":"Request headers not received in time"}')
