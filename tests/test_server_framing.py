@@ -152,6 +152,8 @@ def test_a_head_either_parser_refuses_is_400_on_both(server: Server, head: bytes
         pytest.param(b"GET /health HTTP/1.0\r\n\r\n", id="http-1.0-no-host"),
         pytest.param(b"GET /health HTTP/1.1\r\nhost: [::1]:8000\r\n\r\n", id="ip-literal"),
         pytest.param(b"GET /health HTTP/1.1\r\nhost: example.com:65535\r\n\r\n", id="port"),
+        pytest.param(b"GET /health HTTP/1.1\r\nhost: example.com:\r\n\r\n", id="empty-port"),
+        pytest.param(b"GET /health HTTP/1.1\r\nhost: [fe80::1%25eth0]\r\n\r\n", id="zone-id"),
     ],
 )
 def test_a_valid_host_is_served(server: Server, head: bytes) -> None:
