@@ -23,8 +23,8 @@ from typing import NamedTuple
 import h11
 
 HEAD_END = b"\r\n\r\n"
-# uri-host [ ":" port ] (RFC 3986 §3.2.2): an IP literal or a reg-name; the port checked below.
-_HOST = re.compile(rb"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::([0-9]{1,5}))?")
+# uri-host [ ":" port ] (RFC 3986 §3.2.2, zone ids RFC 6874): an IP literal or a reg-name.
+_HOST = re.compile(rb"(\[[0-9A-Za-z:.%_~\-]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::([0-9]{0,5}))?")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
 
@@ -50,7 +50,7 @@ def oversized(limit: int, size: int, line_ended: bool) -> Refusal | None:
 
 def _valid_host(value: bytes) -> bool:
     found = _HOST.fullmatch(value)
-    return found is not None and (found.group(2) is None or int(found.group(2)) <= 0xFFFF)
+    return found is not None and int(found.group(2) or 0) <= 0xFFFF
 
 
 def head_problem(http_version: str, headers: Iterable[tuple[bytes, bytes]]) -> Refusal | None:

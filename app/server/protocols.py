@@ -39,7 +39,7 @@ class BoundedConfig(uvicorn.Config):
             app,
             timeout_keep_alive=limits.idle_timeout,
             timeout_graceful_shutdown=limits.drain_timeout,
-            h11_max_incomplete_event_size=limits.max_head_bytes,
+            ws="none",  # the app serves no WebSocket: an Upgrade is an ordinary request
             **options,
         )
         self.limits = limits
@@ -179,10 +179,18 @@ class BoundedH11Protocol(H11Protocol):
         if self.guard.answered or self.transport.is_closing():
             return
         super().data_received(data)
+        self._time_what_is_received()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # parses what was pipelined behind the answered request
+        self._time_what_is_received()
+
+    def _time_what_is_received(self) -> None:
         state = self.conn.their_state
         if self.guard.answered or self.transport.is_closing():
             self.guard.cancel()
         elif state is h11.IDLE and self.conn.trailing_data[0]:
+            self._unset_keepalive_if_required()  # a head has begun: its own timer runs
             self.guard.expect("head", self._too_slow)
         else:
             self.guard.expect("body" if state is h11.SEND_BODY else None, self._too_slow)

@@ -477,3 +477,22 @@ def test_a_token_without_the_required_scope_is_403(start_gateway: StartGateway) 
         assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
     with gateway.client("alice") as client:  # make token's scope
         assert client.get("/orders").status_code == 200
+
+
+def test_repeated_header_lines_get_the_answer_they_get_from_the_local_server(
+    start_gateway: StartGateway,
+) -> None:
+    """Joined with commas on the way (as API Gateway does): two Idempotency-Key lines are
+    422, two If-Match lines accept the tags of both (tests/test_server_framing.py and
+    tests/test_same_answer.py ask the same of the local server and the handler)."""
+    gateway = start_gateway()
+    order = {"order": [{"product": "latte", "size": "big"}]}
+    with gateway.client("alice") as client:
+        keys = [("Idempotency-Key", "k-a"), ("Idempotency-Key", "k-b")]
+        refused = client.post("/orders", json=order, headers=keys)
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+        assert client.get("/orders").json() == {"orders": []}
+        oid = client.post("/orders", json=order).json()["id"]
+        tags = [("If-Match", '"7"'), ("If-Match", '"1"')]
+        assert client.post(f"/orders/{oid}/pay", headers=tags).status_code == 200

@@ -152,6 +152,8 @@ def test_a_head_either_parser_refuses_is_400_on_both(server: Server, head: bytes
         pytest.param(b"GET /health HTTP/1.0\r\n\r\n", id="http-1.0-no-host"),
         pytest.param(b"GET /health HTTP/1.1\r\nhost: [::1]:8000\r\n\r\n", id="ip-literal"),
         pytest.param(b"GET /health HTTP/1.1\r\nhost: example.com:65535\r\n\r\n", id="port"),
+        pytest.param(b"GET /health HTTP/1.1\r\nhost: example.com:\r\n\r\n", id="empty-port"),
+        pytest.param(b"GET /health HTTP/1.1\r\nhost: [fe80::1%25eth0]\r\n\r\n", id="zone-id"),
     ],
 )
 def test_a_valid_host_is_served(server: Server, head: bytes) -> None:
@@ -206,3 +208,25 @@ def test_two_idempotency_key_lines_are_422_as_through_api_gateway(server: Server
     )
     assert statuses(raw) == [422]
     assert b'"loc":["header","Idempotency-Key"]' in raw
+
+
+@pytest.mark.parametrize(("extra", "status"), [(0, 200), (1, 431)])
+def test_a_pipelined_head_of_exactly_the_limit_is_served_and_one_byte_more_is_431(
+    server: Server, extra: int, status: int
+) -> None:
+    """The limit counts the head from its request line to its blank line, whatever came
+    before it in the same read (here two requests with 17 KB bodies) and however it is split."""
+    blank = b"GET /health HTTP/1.1\r\nhost: t\r\nconnection: close\r\nx-pad: \r\n\r\n"
+    pad = LIMITS.max_head_bytes + extra - len(blank)
+    head = blank.replace(b"x-pad: ", b"x-pad: " + b"a" * pad)
+    data = post(ORDER[:-1] + b" " * 17_000 + b"}") * 2 + head
+    split = len(data) - len(head) // 2
+    assert statuses(server.talk(data[:split], data[split:])) == [201, 201, status]
+
+
+def test_a_pipelined_head_that_never_ends_is_408_after_the_answers_before_it(
+    server: Server,
+) -> None:
+    raw = server.talk(post() * 3 + b"GET /health HTTP/1.1\r\nhost: t\r\n")
+    assert statuses(raw) == [201, 201, 201, 408]
+    assert raw.endswith(b'{"detail":"Request headers not received in time"}')
