@@ -10,6 +10,7 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from app.contract.environment import GREET_DELAY_RANGE, env_name
 from app.identity.subject import subject_error
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
@@ -23,13 +24,16 @@ class Settings(BaseModel):
 
     ``Settings(**given)``: the fields given, else the environment, else the defaults. A plain
     pydantic model that reads ``os.environ`` itself: pydantic-settings (with dotenv, argparse and
-    its sources) cost the Lambda cold start about 36 ms for what is a dictionary lookup here.
+    its sources) cost the Lambda cold start more than it saved here (docs/performance.md).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     greet_delay: float = Field(
-        default=3.0, ge=0, le=25, description="Seconds GET /hi awaits (simulated data store)."
+        default=3.0,
+        ge=GREET_DELAY_RANGE[0],
+        le=GREET_DELAY_RANGE[1],
+        description="Seconds GET /hi awaits (simulated data store).",
     )
     store_url: str = Field(
         default=DEFAULT_STORE_URL,
@@ -142,13 +146,6 @@ class Settings(BaseModel):
 
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip() for o in (self.cors_origins or "").split(",") if o.strip())
-
-
-def env_name(field: str) -> str:
-    """The environment variable that sets ``field`` (one source of truth for app and infra)."""
-    if field not in Settings.model_fields:
-        raise KeyError(field)
-    return field.upper()
 
 
 class ConfigError(ValueError):

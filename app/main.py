@@ -9,14 +9,15 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
-from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, load_settings
 from app.contract import cors
-from app.errors import register_error_handlers
-from app.head import HeadAsGetMiddleware
+from app.http.errors import register_error_handlers
+from app.http.middleware.body_limit import BodyLimitMiddleware
+from app.http.middleware.head import HeadAsGetMiddleware
+from app.http.middleware.header_lines import CombinedHeaderLinesMiddleware
+from app.http.openapi import complete_document
+from app.http.routes import docs, greeting, orders
 from app.identity.providers import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
-from app.openapi import complete_document
-from app.routes import docs, greeting, orders
 from app.service import OrdersService
 from app.store import OrderStore, open_store
 
@@ -83,13 +84,13 @@ def create_app(
     app = FastAPI(
         # The modules' routes are the app's own, not included routers: FastAPI 0.165 serves
         # each included router through a wrapper route that matches every request a second
-        # time, which cost a quarter of a warm GET /hi.
+        # time (measured in docs/performance.md).
         routes=[route for router in ROUTERS for route in router.routes],
         title="CoffeeMesh Orders API",
         version="0.1.0",
         description="Async orders service for uvicorn and AWS Lambda.",
         lifespan=lifespan,
-        docs_url=None,  # app/routes/docs.py serves /docs with a mount-independent URL
+        docs_url=None,  # app/http/routes/docs.py serves /docs with a mount-independent URL
         redoc_url=None,  # one documentation page, the same through API Gateway and offline
     )
     app.state.settings = settings
@@ -99,7 +100,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGetMiddleware)
     if settings.metrics == "emf":
-        from app.metrics import EmfMetricsMiddleware
+        from app.http.middleware.emf import EmfMetricsMiddleware
 
         # Outermost of the app's middleware: a 413 is measured too.
         app.add_middleware(EmfMetricsMiddleware, stage=settings.stage)
@@ -110,4 +111,5 @@ def create_app(
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, **cors.middleware_options(settings.origins()))
+    app.add_middleware(CombinedHeaderLinesMiddleware)  # outermost: every layer sees one line
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, Validations
@@ -18,6 +20,14 @@ from app.contract.gateway_routes import gateway_routes
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
+
+# The public greeting awaits GREET_DELAY inside the function: on Lambda each such request holds a
+# whole execution environment that long, plus the app's own time and, on a new environment, a
+# SnapStart restore (this much, at most, for both).
+GREETING_ROUTE = "ANY /hi"  # app/contract/gateway_routes.py
+GREETING_OVERHEAD_SECONDS = 0.5
+# At most this share of the reserved concurrency may be held by anonymous greetings.
+ANONYMOUS_SHARE = 0.5
 
 # One JSON object per request (HTTP API $context variables).
 ACCESS_LOG_FIELDS = {
@@ -63,6 +73,7 @@ class OrdersHttpApi(Construct):
             "JwtAuthorizer", jwt.issuer, jwt_audience=list(jwt.audience)
         )
         integration = integrations.HttpLambdaIntegration("Function", target)
+        routes: dict[str, apigwv2.HttpRoute] = {}
         for route in gateway_routes(cors=bool(config.cors_origins)):
             (created,) = self.api.add_routes(
                 path=route.path,
@@ -72,6 +83,7 @@ class OrdersHttpApi(Construct):
                 # An ID token carries no scope: only access tokens pass (what AWS recommends).
                 authorization_scopes=None if route.public else list(jwt.scopes) or None,
             )
+            routes[route.route_key] = created
             if route.public:
                 Validations.of(created).acknowledge(
                     Acknowledgment(
@@ -93,6 +105,44 @@ class OrdersHttpApi(Construct):
             ),
             access_log_settings=_JsonAccessLogs(apigwv2.LogGroupLogDestination(self.access_logs)),
         )
+        greeting = greeting_throttle(config)
+        if greeting is not None:
+            stage = self.stage.node.default_child
+            assert isinstance(stage, apigwv2.CfnStage)  # noqa: S101 - HttpStage's resource
+            stage.route_settings = {
+                GREETING_ROUTE: {
+                    "ThrottlingRateLimit": greeting.rate,
+                    "ThrottlingBurstLimit": greeting.burst,
+                }
+            }
+            # Route settings may only name routes that exist when the stage is deployed.
+            self.stage.node.add_dependency(routes[GREETING_ROUTE])
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    rate: float  # requests per second
+    burst: int  # token bucket size
+
+
+def greeting_throttle(config: StageConfig) -> Throttle | None:
+    """The ``ANY /hi`` route's throttle: anonymous greetings can hold at most
+    ``ANONYMOUS_SHARE`` of the reserved concurrency, so owners always keep the rest.
+
+    A token bucket admits at most ``burst + rate * T`` requests in any ``T`` seconds; each
+    holds an environment for ``T = GREET_DELAY + GREETING_OVERHEAD_SECONDS``, so at most that
+    many are in flight at once (Little's law, worst case). Never above the stage's default
+    limits; None without a reservation (no share to keep).
+    """
+    if not config.reserved_concurrency:
+        return None
+    budget = config.reserved_concurrency * ANONYMOUS_SHARE
+    hold = config.greet_delay + GREETING_OVERHEAD_SECONDS
+    burst = min(config.throttle_burst, max(1, int(budget // 10)))
+    rate = min(config.throttle_rate, math.floor((budget - burst) / hold * 100) / 100)
+    if rate <= 0:  # too small a reservation for even one greeting at a time: closed
+        return Throttle(0.0, 0)
+    return Throttle(rate, burst)
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

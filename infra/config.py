@@ -5,11 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import TypeAdapter
-
-from app.config import Settings
+from app.contract.environment import GREET_DELAY_RANGE, LOG_LEVELS
 
 Stage = Literal["dev", "prod"]
 STAGES: tuple[Stage, ...] = ("dev", "prod")
@@ -48,7 +46,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("throttle-burst", 100, 200, "default-route burst limit (requests)"),
     Knob("cors-origins", "", "", "allowed CORS origins, comma-separated; empty: no CORS"),
     Knob("greet-delay", 3.0, 3.0, "`GREET_DELAY` of the function (0 to 25 s)"),
-    Knob("log-level", "INFO", "INFO", "`LOG_LEVEL` and the Lambda application log level"),
+    Knob("log-level", "INFO", "INFO", "`LOG_LEVEL`: the level of the function's loggers"),
     Knob("log-retention-days", 30, 365, "retention of function and access logs"),
     Knob("oidc-issuer", "", "", "existing OIDC issuer URL: use it instead of a Cognito pool"),
     Knob("oidc-audience", "", "", "audiences (comma-separated) the JWT must carry with it"),
@@ -232,19 +230,12 @@ def _bounded(kind: Callable[[Any], T], low: float, high: float) -> Callable[[Any
     return parse
 
 
-# The app's own bounds for GREET_DELAY (one source: the Settings field).
-_GREET_DELAY = TypeAdapter(Annotated[float, *Settings.model_fields["greet_delay"].metadata])
-
-
-def _greet_delay(raw: Any) -> float:
-    try:
-        return _GREET_DELAY.validate_python(float(raw))
-    except Exception as error:  # pydantic's ValidationError is a ValueError already
-        raise ValueError(str(error).splitlines()[-1].strip()) from None
+# The app's own bounds for GREET_DELAY (one source: the contract the Settings field uses).
+_greet_delay = _bounded(float, *GREET_DELAY_RANGE)
 
 
 def _log_level(raw: Any) -> str:
     level = str(raw).strip().upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}")
     return level

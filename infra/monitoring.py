@@ -27,8 +27,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from app import metrics
-from app.store.dynamodb.table import DYNAMODB_ACTIONS
+from app.contract import metrics
+from app.contract.table import DYNAMODB_ACTIONS
 from infra.config import StageConfig
 
 # Every DynamoDB operation the store calls (its IAM actions, and the transactions they allow).
@@ -313,12 +313,14 @@ class OrdersMonitoring(Construct):
             ),
         )
         dashboard.add_widgets(
+            # Under SnapStart a new environment restores the snapshot: restoreReport is the
+            # cold start. initReport comes from publishing a version (the snapshot's init).
             cloudwatch.LogQueryWidget(
-                title="Cold starts (init) and SnapStart restores",
+                title="Cold starts (SnapStart restores)",
                 log_group_names=[w.log_group.log_group_name],
                 query_lines=[
-                    'filter type in ["platform.initReport", "platform.restoreReport"]',
-                    "stats count(*) by type, bin(5m)",
+                    'filter type = "platform.restoreReport"',
+                    "stats count(*) as restores by bin(5m)",
                 ],
                 view=cloudwatch.LogQueryVisualizationType.BAR,
                 width=12,

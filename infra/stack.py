@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
+from app.contract.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
 from infra.api import OrdersHttpApi
 from infra.auth import jwt_issuer
 from infra.bundling import lambda_code
@@ -82,6 +82,12 @@ class OrdersApiStack(Stack):
         CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")
         CfnOutput(self, "TableName", value=self.table.table_name)
         CfnOutput(self, "FunctionName", value=orders.function.function_name)
+        CfnOutput(
+            self,
+            "FunctionLogGroup",
+            value=orders.log_group.log_group_name,
+            description="The function's log group (named by CloudFormation, not /aws/lambda/...)",
+        )
         CfnOutput(self, "JwtIssuer", value=jwt.issuer, description="Issuer the API trusts")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)

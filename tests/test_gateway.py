@@ -18,7 +18,7 @@ from app.contract import cors as app_cors
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.authorizer import Authorizer, Denied
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import Handler
 from tests.gateway_support import dev_authorizer, serving
 

@@ -1,6 +1,6 @@
 """Who is calling: one provider per identity mode, chosen at the composition root.
 
-The routes ask through one dependency, ``app.deps.Owner``.
+The routes ask through one dependency, ``app.http.deps.Owner``.
 """
 
 from __future__ import annotations

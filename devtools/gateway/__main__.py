@@ -26,11 +26,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import ConfigError, env_name, exit_for, load_settings
+from app.config import ConfigError, exit_for, load_settings
+from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 
 LOCAL_TABLE = "orders-local"
@@ -82,8 +83,9 @@ def gateway_through_runtime(
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
+    from devtools.gateway.throttle import StageThrottle
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-    from devtools.lambda_runtime.service import LocalLambda
+    from devtools.lambda_runtime.local_lambda import LocalLambda
 
     authorizer = authorizer_from_env()
     for name, value in MOTO_KEYS.items():
@@ -118,7 +120,11 @@ def gateway_through_runtime(
     integration = LambdaServiceIntegration(service)
     return create_gateway(
         GatewayConfig(
-            integration=integration, authorizer=authorizer, timeout=timeout, cors=cors_from_env()
+            integration=integration,
+            authorizer=authorizer,
+            timeout=timeout,
+            cors=cors_from_env(),
+            throttle=StageThrottle.from_template(template),
         )
     )
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from app.config import env_name
 from app.contract import cors as app_cors
+from app.contract.environment import env_name
 from app.contract.gateway_routes import GATEWAY_ROUTES, gateway_routes
 from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
@@ -174,6 +174,27 @@ def test_default_route_throttling(stage: Synthesized) -> None:
     )
 
 
+def test_anonymous_greetings_leave_owners_half_the_reserved_concurrency(
+    stage: Synthesized,
+) -> None:
+    """What API Gateway admits to ``ANY /hi`` holds Lambda environments GREET_DELAY each: a
+    token bucket lets ``burst + rate * delay`` in within one delay, all in flight at once."""
+    _, function = stage.only("AWS::Lambda::Function")
+    reserved = function["Properties"]["ReservedConcurrentExecutions"]
+    delay = float(function["Properties"]["Environment"]["Variables"][env_name("greet_delay")])
+    _, api_stage = stage.only("AWS::ApiGatewayV2::Stage")
+    properties = api_stage["Properties"]
+    limits = properties.get("RouteSettings", {}).get("ANY /hi", properties["DefaultRouteSettings"])
+    rate, burst = limits["ThrottlingRateLimit"], limits["ThrottlingBurstLimit"]
+    assert burst + rate * delay <= reserved / 2, (rate, burst, delay, reserved)
+    assert burst >= 1  # still open: one greeting at a time at least
+    assert rate > 0
+    # The route the settings name exists before the stage deploys (else CloudFormation fails).
+    (route_id,) = [k for k, r in stage.resources("AWS::ApiGatewayV2::Route").items()
+                   if r["Properties"]["RouteKey"] == "ANY /hi"]  # fmt: skip
+    assert route_id in api_stage.get("DependsOn", [])
+
+
 def test_json_access_logs_go_to_a_log_group_with_retention(stage: Synthesized) -> None:
     _, api_stage = stage.only("AWS::ApiGatewayV2::Stage")
     settings = api_stage["Properties"]["AccessLogSettings"]
@@ -247,6 +268,18 @@ def test_outputs(stage: Synthesized) -> None:
 
 def _routes(stage: Synthesized) -> list[dict[str, Any]]:
     return list(stage.resources("AWS::ApiGatewayV2::Route").values())
+
+
+def test_the_function_log_group_is_an_output_since_it_is_not_aws_lambda_named(
+    stage: Synthesized,
+) -> None:
+    """CloudFormation names the group (no ``/aws/lambda/<function>``): docs/operations.md
+    sends operators to the ``FunctionLogGroup`` output, which must be the function's group."""
+    log_group_id = _function_log_group(stage)
+    group = stage.template_json["Resources"][log_group_id]["Properties"]
+    assert "LogGroupName" not in group
+    outputs = stage.template_json["Outputs"]
+    assert outputs["FunctionLogGroup"]["Value"] == ref(log_group_id)
 
 
 def _function_log_group(stage: Synthesized) -> str:

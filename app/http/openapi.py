@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.contract.gateway_routes import PUBLIC_PATHS
-from app.schemas import ErrorSchema
+from app.http.schemas import ErrorSchema
 
 SCHEME_NAME = "bearer"
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

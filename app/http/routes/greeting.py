@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.config import Settings
-from app.openapi import error_response
-from app.schemas import HealthSchema
+from app.http.openapi import error_response
+from app.http.schemas import HealthSchema
 from app.service import OrdersService
 
 router = APIRouter(tags=["meta"])
@@ -20,8 +20,8 @@ GREETING = "Hello, async FastAPI!"
 @router.get("/hi")
 async def hi(request: Request) -> str:
     """Greet after a simulated data-store delay (``GREET_DELAY`` seconds), never blocking."""
-    # Read from app.state directly: a sub-dependency costs a second solve per request (~10 %
-    # of a warm Lambda call on this route).
+    # Read from app.state directly: a sub-dependency costs a second solve per request on the
+    # hottest route (docs/performance.md).
     settings: Settings = request.app.state.settings
     if settings.greet_delay:
         await asyncio.sleep(settings.greet_delay)
