@@ -131,7 +131,7 @@ deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS creden
 	@$(UV) run --no-sync python -m infra.preflight deploy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) deploy -c stage=$(STAGE) $(CONTEXT) --require-approval broadening
 
-destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool)
+destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool, alarm key)
 	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
 
