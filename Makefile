@@ -64,7 +64,7 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
-gateway: setup ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
+gateway: setup npm-ci ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
 	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
@@ -83,7 +83,7 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 # The lint runs beside the tests: mypy keeps one core busy for about 30 s on a fresh clone while
 # the tests mostly wait on servers and subprocesses. Its report is printed when the tests end;
 # either failing fails `make test`.
-test: setup ## Lint and the whole test suite side by side, $(TEST_WORKERS) pytest workers (what CI runs)
+test: setup npm-ci ## Lint and the whole test suite side by side, $(TEST_WORKERS) pytest workers (what CI runs)
 	@mkdir -p var
 	@echo "lint (ruff, mypy --strict) → var/lint.log, beside: pytest -n $(TEST_WORKERS) --dist loadgroup"
 	@( $(LINT) ) > var/lint.log 2>&1 & lint=$$!; \
@@ -110,7 +110,7 @@ format: setup ## Apply ruff's fixes and formatting
 	$(UV) run --no-sync ruff check --fix .
 	$(UV) run --no-sync ruff format .
 
-bench: $(UV) ## Every benchmark vs its baseline: table, var/bench/report.md + chart.png (minutes)
+bench: $(UV) npm-ci ## Every benchmark vs its baseline: table, var/bench/report.md + chart.png (minutes)
 	$(UV) sync --locked --all-extras --group bench
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
@@ -133,7 +133,7 @@ dynamodb-table: setup ## Create the table a dynamodb:// STORE_URL names (idempot
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-npm-ci: node_modules/.package-lock.json ## Install the pinned AWS CDK CLI (npm ci)
+npm-ci: node_modules/.package-lock.json ## Install the pinned CDK CLI and the Node it runs on (npm ci)
 
 synth: setup npm-ci ## Synthesize the $(STAGE) stack's CloudFormation template into cdk.out/ (offline; STAGE=dev|prod)
 	$(CDK) synth -c stage=$(STAGE) $(CONTEXT) --quiet
@@ -142,11 +142,11 @@ deploy: setup npm-ci ## Deploy the $(STAGE) stack with your AWS credentials (STA
 	@$(UV) run --no-sync python -m infra.preflight deploy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) deploy -c stage=$(STAGE) $(CONTEXT) --require-approval broadening
 
-destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termination-protected; keeps table, logs, user pool)
+destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termination-protected; keeps table, logs, user pool, alarm key)
 	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
 
-bench-runtime: setup ## Init, restore and warm invocations through the local Lambda runtime vs in-process
+bench-runtime: setup npm-ci ## Init, restore and warm invocations through the local Lambda runtime vs in-process
 	$(UV) run --no-sync python -m bench.runtime
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app

@@ -7,8 +7,9 @@ then does it update the alias, and that update (``UpdatePolicy: CodeDeployLambda
 is a CodeDeploy deployment: canary or linear in prod, all at once in dev (the ``deployment``
 knob). An alarm that fires meanwhile points the alias back at the previous version.
 
-The rollback alarms judge the new version on what it does itself: its own errors and duration
-(``ExecutedVersion`` metrics of the alias) and the API's 5xx share. A canary keeps the new version
+The rollback alarms judge the new version on what it does itself: its own Lambda errors and
+duration (``ExecutedVersion`` metrics of the alias) and its own HTTP 500s (the app's
+``InternalErrors`` per ``version``). A canary keeps the new version
 on 10 % of the traffic for 10 minutes: with 1-minute periods an alarm needs 2 to 3 of them plus
 the metrics' delay of a few minutes, which a 5-minute canary does not leave. All at once (dev's
 default) moves every request at once, so no alarm can evaluate the new version before the

@@ -7,7 +7,8 @@ ones; all need 2 breaching periods out of 3, so one slow request on a quiet stag
 
 Throttles (Lambda's and DynamoDB's) page but never roll a deployment back: they follow traffic
 and capacity, not the version. The ``Canary*`` alarms watch the version the alias was last
-deployed with, by ``ExecutedVersion``, so a canary's 10 % is judged on its own.
+deployed with (Lambda's ``ExecutedVersion`` dimension, the app's ``version``), so a canary's 10 %
+is judged on its own; they alone roll a deployment back.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ TABLE_OPERATIONS = tuple(
 )
 # Below this many requests in a period, the 5xx share counts as 0 (2 requests, 1 error ≠ 50 %).
 MIN_REQUESTS_FOR_RATE = 10
-# What the new version does itself. The app answers its own failures as HTTP 500 (no Lambda
-# error): only the API's 5xx share sees them, diluted by the versions sharing the traffic.
-CANARY_ALARMS = ("CanaryErrors", "CanaryDurationP99")
-ROLLBACK_ALARMS = (*CANARY_ALARMS, "Api5xxRate")
+# What the new version does itself, and all a deployment rolls back on: Lambda's errors and
+# duration of its invocations, and the app's own 500s (which Lambda does not count as errors).
+CANARY_ALARMS = ("CanaryErrors", "CanaryDurationP99", "CanaryInternalErrors")
+ROLLBACK_ALARMS = CANARY_ALARMS
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,21 @@ class OrdersMonitoring(Construct):
             timeout_ms * t.duration_percent / 100,
             f"The version deployed last has a p99 duration above {t.duration_percent} % of the "
             f"{timeout_ms} ms timeout.",
+        )
+        self._alarm(
+            "CanaryInternalErrors",
+            cloudwatch.Metric(
+                namespace=metrics.NAMESPACE,
+                metric_name=metrics.INTERNAL_ERRORS,
+                dimensions_map={
+                    metrics.STAGE_DIMENSION: self.config.stage,
+                    metrics.VERSION_DIMENSION: w.alias.version.version,
+                },
+                statistic="Sum",
+                period=self.period,
+            ),
+            t.errors,
+            "The version deployed last answered HTTP 500 (an unexpected failure in the app).",
         )
         server_errors = w.api.metric_server_error(period=p, statistic="Sum")
         requests = w.api.metric_count(period=p, statistic="Sum")

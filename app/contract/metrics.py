@@ -12,11 +12,18 @@ ROUTE_DIMENSION = "route"
 # Every value is published twice: for the stage as a whole and per route template.
 DIMENSION_SETS = ((STAGE_DIMENSION,), (STAGE_DIMENSION, ROUTE_DIMENSION))
 UNMATCHED = "UNMATCHED"  # no route template (404 for an unknown path): the raw path never leaves
+# On Lambda, a published version's requests are also counted per (stage, version): a deployment's
+# canary is judged on its own failures, whatever share of the traffic it has.
+VERSION_DIMENSION = "version"
+VERSION_DIMENSIONS = (STAGE_DIMENSION, VERSION_DIMENSION)
 
 # Always present: ClientErrors and ServerErrors are 0 or 1, so their Average is the error rate.
 REQUESTS, LATENCY, CLIENT_ERRORS, SERVER_ERRORS = (
     "Requests", "Latency", "ClientErrors", "ServerErrors",
 )  # fmt: skip
+# 0 or 1, per version only: an unexpected failure (500). A 503 is the store's, not the version's.
+INTERNAL_ERRORS = "InternalErrors"
+VERSION_METRICS = (REQUESTS, INTERNAL_ERRORS)
 # Present on the requests they count only.
 ORDERS_CREATED, ORDERS_PAID, ORDERS_CANCELLED = "OrdersCreated", "OrdersPaid", "OrdersCancelled"
 IDEMPOTENT_REPLAYS = "IdempotentReplays"
@@ -26,6 +33,7 @@ UNITS = {
     LATENCY: "Milliseconds",
     CLIENT_ERRORS: "Count",
     SERVER_ERRORS: "Count",
+    INTERNAL_ERRORS: "Count",
     ORDERS_CREATED: "Count",
     ORDERS_PAID: "Count",
     ORDERS_CANCELLED: "Count",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -146,7 +145,6 @@ def _synthesize_into(path: Path, stage: str, knobs: str) -> None:
         text=True,
         check=False,
         timeout=600,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
     )
     if done.returncode != 0:
         raise RuntimeError(f"synthesizing the {stage} stack failed:\n{done.stderr}")

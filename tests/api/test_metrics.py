@@ -44,11 +44,15 @@ def request(
     body: object = None,
     headers: dict[str, str] | None = None,
     request_id: str = "gw-1",
+    function_version: str | None = None,
 ) -> dict[str, Any]:
     event = claims(at("http-api-v2", method, path, body=body), "jwt", "alice")
     event["headers"].update(headers or {})
     event["requestContext"]["requestId"] = request_id
-    return handler(event, type("Context", (), {"aws_request_id": "lambda-1"})())
+    context: dict[str, str] = {"aws_request_id": "lambda-1"}
+    if function_version is not None:  # as Lambda's context object has it
+        context["function_version"] = function_version
+    return handler(event, type("Context", (), context)())
 
 
 def emf_lines(out: str) -> list[dict[str, Any]]:
@@ -189,6 +193,52 @@ def test_server_errors_are_counted(tmp_path: Path, capsys: pytest.CaptureFixture
         ("POST /orders", 500, 1),
     ]
     assert "OrdersCreated" not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("version", "per_version"), [("7", True), ("$LATEST", False), (None, False)]
+)
+def test_a_published_version_counts_its_own_requests_and_internal_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], version: str | None, per_version: bool
+) -> None:
+    """What a canary is judged on: the 500s of the version that served them, not 503s."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'orders.db'}",
+        identity_mode="gateway",
+        metrics="emf",
+        stage=STAGE,
+        greet_delay=0,
+    )
+    store = BrokenStore(open_store(settings.store_url))
+    store.fail_next_adds = 1
+    adapter = LambdaAdapter(create_app(settings, store=store))
+    try:
+        answers = [
+            request(adapter, method, path, body=body, function_version=version)["statusCode"]
+            for method, path, body in [
+                ("POST", "/orders", TEA),  # the store is unavailable: 503
+                ("POST", "/orders", TEA),  # a bug: 500
+                ("GET", "/health", None),
+            ]
+        ]
+    finally:
+        adapter.close()
+    assert answers == [503, 500, 200]
+    lines = emf_lines(capsys.readouterr().out)
+    for line in lines:
+        assert_valid_emf(line)
+    if not per_version:
+        assert all(len(line["_aws"]["CloudWatchMetrics"]) == 1 for line in lines)
+        assert all(metrics.INTERNAL_ERRORS not in line for line in lines)
+        return
+    for line in lines:
+        _, versioned = line["_aws"]["CloudWatchMetrics"]
+        assert versioned["Namespace"] == metrics.NAMESPACE
+        assert versioned["Dimensions"] == [["stage", "version"]]
+        assert [m["Name"] for m in versioned["Metrics"]] == ["Requests", "InternalErrors"]
+        assert (line["stage"], line["version"], line["Requests"]) == (STAGE, version, 1)
+    assert [line["InternalErrors"] for line in lines] == [0, 1, 0]
+    assert [line["ServerErrors"] for line in lines] == [1, 1, 0]
 
 
 def test_trace_and_gateway_ids_are_in_the_log_line_and_the_metrics(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Any
 
 import pytest
 
+import infra  # noqa: F401 - points jsii at the project's pinned Node before aws_cdk starts it
+
 ROOT = Path(__file__).resolve().parents[2]
 # What `cdk synth` starts from (the feature flags): the stage's context is laid over it.
 CDK_JSON_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
-# The machines run Node 20; jsii's end-of-life banner would only add noise to test output.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 # The prod synthesis also exercises the context knobs: an existing OIDC issuer instead of
 # Cognito, CORS origins, throttling, memory, greeting delay, alarms and capacity limits.

@@ -253,7 +253,7 @@ def test_codedeploy_shifts_the_live_alias_and_rolls_back_on_the_alarms(
     names = {json.dumps({"Ref": logical_id}): p["Properties"] for logical_id, p in by_id.items()}
     rollback = [names[w] for w in wired]
     watched = {a.get("MetricName") or _math_metric(a) for a in rollback}
-    assert watched == {"Errors", "Duration", "5xx"}
+    assert watched == {"Errors", "Duration", "InternalErrors"}
     _, alias = stage.only("AWS::Lambda::Alias")
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
     assert update["DeploymentGroupName"] == {"Ref": group_id}

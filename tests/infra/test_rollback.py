@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from app.contract import metrics
 from infra.context import DEPLOYMENTS
 from infra.deployment import DEPLOYMENT_CONFIGS
 from tests.infra.conftest import Synthesized
@@ -53,22 +54,26 @@ def test_throttles_page_but_never_roll_back(stage: Synthesized) -> None:
 
 
 def test_the_canary_is_judged_on_its_own_version(stage: Synthesized) -> None:
-    """Errors and duration of the invocations that ran the version being deployed."""
+    """Errors, duration and 500s of the invocations that ran the version being deployed."""
     version_id, _ = stage.only("AWS::Lambda::Version")
     function_id, _ = stage.only("AWS::Lambda::Function")
     alias_id, alias = stage.only("AWS::Lambda::Alias")
     _, rollback = _rollback_alarms(stage)
+    version = {"Fn::GetAtt": [version_id, "Version"]}
     per_version = {}
     for alarm_id, alarm in rollback:
         dimensions = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
-        if "ExecutedVersion" in dimensions:
-            assert dimensions["ExecutedVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+        if alarm.get("Namespace") == "AWS/Lambda":
+            assert dimensions["ExecutedVersion"] == version
             assert dimensions["FunctionName"] == {"Ref": function_id}
             assert dimensions["Resource"] == {
                 "Fn::Join": ["", [{"Ref": function_id}, ":" + alias["Properties"]["Name"]]]
             }
-            per_version[alarm["MetricName"]] = alarm_id
-    assert set(per_version) == {"Errors", "Duration"}
+        else:  # the app's own metric (app/contract/metrics.py), per stage and version
+            assert alarm.get("Namespace") == metrics.NAMESPACE, alarm_id
+            assert dimensions == {"stage": stage.context["stage"], "version": version}
+        per_version[alarm["MetricName"]] = alarm_id
+    assert set(per_version) == {"Errors", "Duration", metrics.INTERNAL_ERRORS}
     # Updated to the new version before the alias update starts the deployment they judge.
     depends_on = stage.template_json["Resources"][alias_id].get("DependsOn", [])
     assert set(per_version.values()) <= set(depends_on)

@@ -26,6 +26,7 @@ from app.contract.metrics import (
     CLIENT_ERRORS,
     DIMENSION_SETS,
     IDEMPOTENT_REPLAYS,
+    INTERNAL_ERRORS,
     LATENCY,
     NAMESPACE,
     REPLAYED_HEADER,
@@ -37,6 +38,9 @@ from app.contract.metrics import (
     SUCCESS_COUNTS,
     UNITS,
     UNMATCHED,
+    VERSION_DIMENSION,
+    VERSION_DIMENSIONS,
+    VERSION_METRICS,
 )
 from app.http.middleware.request_ids import gateway_request_id, trace_id
 
@@ -81,25 +85,52 @@ def emf_line(
     values: dict[str, float],
     properties: dict[str, Any],
     timestamp_ms: int,
+    version: str | None = None,
+    internal_error: bool = False,
 ) -> str:
     """One EMF document as a JSON line: the ``_aws`` metadata, the dimensions and every metric.
 
-    The metadata's declarations are the same for every request that counts the same metrics:
-    serialized once per set of names (a handful), only the values are serialized per request.
+    With a published Lambda ``version``, a second declaration also publishes ``Requests`` and
+    ``InternalErrors`` per stage and version. The metadata's declarations are the same for every
+    request that counts the same metrics: serialized once per set of names (a handful), only the
+    values are serialized per request.
     """
-    members = _encode({STAGE_DIMENSION: stage, ROUTE_DIMENSION: route, **properties, **values})
-    directives = _directives(tuple(values))
+    fields = {STAGE_DIMENSION: stage, ROUTE_DIMENSION: route, **properties, **values}
+    if version is not None:
+        fields |= {VERSION_DIMENSION: version, INTERNAL_ERRORS: int(internal_error)}
+    members = _encode(fields)
+    directives = _directives(tuple(values), version is not None)
     return f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":{directives}}},{members[1:]}'
 
 
 @cache
-def _directives(names: tuple[str, ...]) -> str:
-    directive = {
-        "Namespace": NAMESPACE,
-        "Dimensions": [list(dimensions) for dimensions in DIMENSION_SETS],
-        "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in names],
-    }
-    return _encode([directive])
+def _directives(names: tuple[str, ...], per_version: bool) -> str:
+    declared = [
+        {
+            "Namespace": NAMESPACE,
+            "Dimensions": [list(dimensions) for dimensions in DIMENSION_SETS],
+            "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in names],
+        }
+    ]
+    if per_version:
+        declared.append(
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [list(VERSION_DIMENSIONS)],
+                "Metrics": [{"Name": name, "Unit": UNITS[name]} for name in VERSION_METRICS],
+            }
+        )
+    return _encode(declared)
+
+
+def published_version(scope: Scope) -> str | None:
+    """The published function version Lambda ran (its context, which Mangum puts in the scope).
+
+    Invoked through an alias, it is the version the alias routed this request to; ``$LATEST``
+    (unpublished code) and requests outside Lambda have none.
+    """
+    version = getattr(scope.get("aws.context"), "function_version", None)
+    return version if isinstance(version, str) and version.isdigit() else None
 
 
 class EmfMetricsMiddleware:
@@ -151,5 +182,7 @@ class EmfMetricsMiddleware:
             values=values,
             properties=properties,
             timestamp_ms=int(time.time() * 1000),
+            version=published_version(scope),
+            internal_error=status == 500,
         )
         self.write(line)
