@@ -38,7 +38,7 @@ from bench.report import text_table
 from bench.stats import Figure, paired_ratios, ratio_interval
 from devtools.lambda_runtime import artifacts
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from devtools.moto_server import SerializedMotoServer
 
 SECTION = "SnapStart"

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.asset import PROJECT_ROOT, cached_bundle, exclusive, host_target
@@ -23,11 +24,14 @@ PYTHON_VERSION = "3.13"  # the stack's runtime (infra/compute.py: PYTHON_3_13)
 RUNTIME_GROUP = "lambda-runtime"
 
 
-def task_root(cache: Path = CACHE) -> Path:
+Announce = Callable[[str], None]
+
+
+def task_root(cache: Path = CACHE, announce: Announce | None = None) -> Path:
     """A read-only copy of the host-platform asset (``LAMBDA_TASK_ROOT``); older builds of
-    the asset are removed."""
+    the asset are removed. ``announce`` is told of a build, never of a reuse."""
     target = host_target(PYTHON_VERSION)
-    asset = cached_bundle(target, cache)
+    asset = cached_bundle(target, cache, announce)
     copy = asset.with_name(asset.name + ".task")
     with exclusive(cache / f"{copy.name}.lock"):  # one process at a time prunes and copies
         for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
@@ -57,9 +61,10 @@ def _read_only_copy(source: Path, copy: Path) -> None:
         partial.rename(copy)  # a read-only directory can still be renamed
 
 
-def runtime_python(cache: Path = CACHE) -> Path:
+def runtime_python(cache: Path = CACHE, announce: Announce | None = None) -> Path:
     """The interpreter of a Python 3.13 environment holding only the locked ``awslambdaric``
-    (and its dependencies ``snapshot-restore-py`` and ``simplejson``)."""
+    (and its dependencies ``snapshot-restore-py`` and ``simplejson``); ``announce`` is told
+    when it is installed, never when it is reused."""
     uv = _uv()
     python = find_python(PYTHON_VERSION)
     requirements = _run(
@@ -72,6 +77,8 @@ def runtime_python(cache: Path = CACHE) -> Path:
     interpreter = venv / "bin" / "python"
     with exclusive(cache / f"{venv.name}.lock"):
         if not (venv / ".complete").exists():
+            if announce is not None:
+                announce(f"installing AWS's runtime interface client into {venv.name}...")
             _remove(venv)
             (cache / f"{venv.name}.txt").write_text(requirements)
             _run([uv, "venv", "--quiet", "--python", python, str(venv)])

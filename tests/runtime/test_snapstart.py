@@ -21,7 +21,7 @@ from app.store.dynamodb.admin import table_status
 from app.store.dynamodb.client import DynamoDBClient
 from devtools.gateway.events import routed_event
 from devtools.lambda_runtime.function import FunctionConfig
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.runtime.checks import (
     Run,
     check_the_runtime_process_has_lambdas_environment,
