@@ -195,12 +195,15 @@ def run(runs: int = 15, cpu: dict[str, list[float]] | None = None) -> list[Figur
         )
         figure.note = "; ".join(filter(None, [figure.note, init]))
     ours, naive = figures["orders"], figures["fastapi+mangum+boto3"]
-    hello = figures[HELLO]
-    per_run = paired_ratios(ours.samples, hello.samples)
+    per_run = paired_ratios(ours.samples, figures[HELLO].samples)
     low, high = ratio_interval(per_run)
+    per_run_cpu = paired_ratios(cpus["orders"], cpus[HELLO])
+    cpu_low, cpu_high = ratio_interval(per_run_cpu)
     ours.note = (
         f"{ours.median / naive.median:.2f} × fastapi+mangum+boto3; paired ratio to {HELLO} "
-        f"{statistics.median(per_run):.2f} (95 % CI {low:.2f}–{high:.2f}); {ours.note}"
+        f"{statistics.median(per_run):.2f} (95 % CI {low:.2f}–{high:.2f}), CPU until the "
+        f"response {statistics.median(per_run_cpu):.2f} ({cpu_low:.2f}–{cpu_high:.2f}); "
+        f"{ours.note}"
     )
     return [*figures.values(), floor]
 

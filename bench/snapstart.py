@@ -47,6 +47,7 @@ OWNER = "alice"
 OURS = "orders"
 POWERTOOLS_NAME = "powertools+boto3"
 FIRST_RESPONSE = "SnapStart restore → first response"
+FIRST_RESPONSE_CPU = f"{FIRST_RESPONSE}, function CPU"
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Figures:
             figure("SnapStart Restore Duration"),
             figure("SnapStart first Duration"),
             figure(FIRST_RESPONSE),
-            figure(f"{FIRST_RESPONSE}, function CPU"),
+            figure(FIRST_RESPONSE_CPU),
         )
 
     def all(self) -> list[Figure]:
@@ -134,14 +135,15 @@ def run(runs: int = 7) -> list[Figure]:
     function = _function(TABLE)
     with moto() as upstream:
         figures = _run(upstream, function, variants(function), runs, on_demand=True)
-    ours = figures[OURS]
-    ours.waited.baseline = f"{POWERTOOLS_NAME}: {FIRST_RESPONSE}"
-    ratios = paired_ratios(ours.waited.samples, figures[POWERTOOLS_NAME].waited.samples)
-    low, high = ratio_interval(ratios)
-    ours.waited.note = (
-        f"paired ratio to {POWERTOOLS_NAME} {statistics.median(ratios):.2f} "
-        f"(95 % CI {low:.2f}–{high:.2f})"
-    )
+    ours, powertools = figures[OURS], figures[POWERTOOLS_NAME]
+    for figure, base in ((ours.waited, powertools.waited), (ours.cpu, powertools.cpu)):
+        figure.baseline = base.name
+        ratios = paired_ratios(figure.samples, base.samples)
+        low, high = ratio_interval(ratios)
+        figure.note = (
+            f"paired ratio to {POWERTOOLS_NAME} {statistics.median(ratios):.2f} "
+            f"(95 % CI {low:.2f}–{high:.2f})"
+        )
     return [figure for rows in figures.values() for figure in rows.all()]
 
 

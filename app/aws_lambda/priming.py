@@ -4,10 +4,10 @@ AWS's SnapStart guidance (docs.aws.amazon.com/lambda/latest/dg/snapstart-best-pr
 is to do in init whatever the first invocation would otherwise do, and where that is not
 possible to send the handler dummy requests before the snapshot. Here a before-snapshot hook
 (``snapshot_restore_py``, run only when Lambda publishes a SnapStart version) sends the handler
-a few API Gateway events: each one runs Mangum's event reading, routing, the identity check,
-validation, the service, the store's request building and signing, decoding and the JSON
-response, so that the lazily imported modules, compiled patterns and built validators they
-need are in the snapshot; so does the store's after-restore reconnect (it opens nothing). The
+API Gateway events for every order route: each one runs Mangum's event reading, routing, the
+identity check, validation, the service, the store's request building and signing, decoding and
+the JSON response, so that the lazily imported modules, compiled patterns and built validators
+they need are in the snapshot; so does the store's after-restore reconnect (it opens nothing). The
 store answers from memory meanwhile (``dry_run``), keys included: nothing reaches the table or
 the credentials endpoint, no connection is opened, so nothing stale is captured. Nothing is
 logged or measured either (no EMF line: priming is not traffic).
@@ -82,7 +82,12 @@ def prime(adapter: LambdaAdapter) -> list[str]:
         if isinstance(store, DryRuns):
             created = expect(event("POST", "/orders", "ANY /orders", body=ORDER), 201)
             if created is not None:
-                expect(event("GET", f"/orders/{created['id']}", "ANY /orders/{proxy+}"), 200)
+                path, route = f"/orders/{created['id']}", "ANY /orders/{proxy+}"
+                expect(event("GET", path, route), 200)
+                expect(event("PUT", path, route, body=ORDER), 200)
+                expect(event("POST", f"{path}/pay", route), 200)
+                expect(event("POST", f"{path}/cancel", route), 200)
+                expect(event("DELETE", path, route), 204)
             expect(event("GET", "/orders", "ANY /orders"), 200)
             missing = "/orders/00000000-0000-7000-8000-000000000000"
             expect(event("GET", missing, "ANY /orders/{proxy+}"), 404)

@@ -2,8 +2,9 @@
 
 The store builds, signs and sends each request through httpx as usual; an ``httpx.MockTransport``
 hands it to ``InMemoryTable.handle`` instead of the network. Only the calls a first request
-makes are served (PutItem, GetItem, Query on the owner's partition); any other is refused as
-DynamoDB refuses a bad request. A ``GET`` is answered as Lambda's container-credentials endpoint
+makes are served (PutItem, GetItem, UpdateItem of the status or items, DeleteItem, Query on the
+owner's partition; conditions are not evaluated); any other is refused as DynamoDB refuses a
+bad request. A ``GET`` is answered as Lambda's container-credentials endpoint
 answers (``CREDENTIALS_URL``), so that fetching and parsing keys runs too.
 """
 
@@ -14,9 +15,10 @@ from typing import Any
 
 import httpx
 
-from app.store.dynamodb.items import PK, SK
+from app.store.dynamodb.items import PK, SK, WRITE_ID
 
 _JSON = {"content-type": "application/x-amz-json-1.0"}
+_DYNAMODB = "com.amazonaws.dynamodb.v20120810"
 CREDENTIALS_URL = "http://credentials.dry-run.invalid/2021-04-23/credentials"
 _KEY = {
     "AccessKeyId": "DRYRUN",
@@ -45,6 +47,12 @@ class InMemoryTable:
             key = payload["Key"]
             found = self.items.get((key[PK]["S"], key[SK]["S"]))
             return _answer({} if found is None else {"Item": found})
+        if action == "UpdateItem":
+            return self._update(payload)
+        if action == "DeleteItem":
+            key = payload["Key"]
+            self.items.pop((key[PK]["S"], key[SK]["S"]), None)
+            return _answer({})
         if action == "Query":
             owner = payload["ExpressionAttributeValues"][":owner"]["S"]
             keys = sorted((k for k in self.items if k[0] == owner), reverse=True)
@@ -55,6 +63,21 @@ class InMemoryTable:
             "message": f"{action or 'a request without X-Amz-Target'} is not served in memory",
         }
         return httpx.Response(400, headers=_JSON, content=json.dumps(error).encode())
+
+    def _update(self, payload: dict[str, Any]) -> httpx.Response:
+        """The store's updates: ``:status`` and ``:items`` set, the version bumped."""
+        key = payload["Key"]
+        found = self.items.get((key[PK]["S"], key[SK]["S"]))
+        if found is None:
+            error = {"__type": f"{_DYNAMODB}#ConditionalCheckFailedException", "message": "none"}
+            return httpx.Response(400, headers=_JSON, content=json.dumps(error).encode())
+        values = payload.get("ExpressionAttributeValues", {})
+        item = {**found, "version": {"N": str(int(found["version"]["N"]) + 1)}}
+        for name in ("status", "items", WRITE_ID):
+            if f":{name}" in values:
+                item[name] = values[f":{name}"]
+        self.items[(key[PK]["S"], key[SK]["S"])] = item
+        return _answer({"Attributes": item})
 
 
 def _answer(document: dict[str, Any]) -> httpx.Response:
