@@ -21,6 +21,8 @@ export UV_PYTHON_DOWNLOADS := never
 # it imports again, each test worker and server the suite starts (collection: 23 s → 9 s).
 unexport PYTHONDONTWRITEBYTECODE
 STAGE ?= dev
+# More CDK knobs for synth/deploy/destroy and the preflight, e.g. CONTEXT="-c reserved-concurrency=50".
+CONTEXT ?=
 TEST_WORKERS ?= 2
 # Folders and modules whose tests are all marked slow: `make check` does not even import them
 # (collecting them costs each worker about 20 s: CDK, schemathesis, Playwright).
@@ -138,15 +140,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 npm-ci: node_modules/.package-lock.json ## Install the pinned AWS CDK CLI (npm ci)
 
 synth: setup npm-ci ## Synthesize the $(STAGE) stack's CloudFormation template into cdk.out/ (offline; STAGE=dev|prod)
-	$(CDK) synth -c stage=$(STAGE) --quiet
+	$(CDK) synth -c stage=$(STAGE) $(CONTEXT) --quiet
 
 deploy: setup npm-ci ## Deploy the $(STAGE) stack with your AWS credentials (STAGE=dev|prod)
-	@$(UV) run --no-sync python -m infra.preflight deploy
-	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+	@$(UV) run --no-sync python -m infra.preflight deploy -c stage=$(STAGE) $(CONTEXT)
+	$(CDK) deploy -c stage=$(STAGE) $(CONTEXT) --require-approval broadening
 
 destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termination-protected; keeps table, logs, user pool)
-	@$(UV) run --no-sync python -m infra.preflight destroy
-	$(CDK) destroy -c stage=$(STAGE)
+	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
+	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
 
 bench-runtime: setup ## Init, restore and warm invocations through the local Lambda runtime vs in-process
 	$(UV) run --no-sync python -m bench.runtime

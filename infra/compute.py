@@ -16,8 +16,20 @@ from infra.config import RETENTION_NAMES, StageConfig
 HANDLER = "app.aws_lambda.handler.handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the bundle's bytecode and wheels are cp313
 ALIAS_NAME = "live"
-# Lambda's JSON log levels are named a little differently from Python's.
-LAMBDA_LOG_LEVELS = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
+
+def application_log_level(log_level: str) -> lambda_.ApplicationLogLevel:
+    """Lambda's filter for the function's lines: never above INFO, whatever ``log-level`` says.
+
+    Lambda gives a line without a ``level`` (every EMF metric line) the level INFO and drops
+    it under WARN and above: the metrics would vanish. The app applies ``LOG_LEVEL`` to its
+    own loggers instead (and on Lambda to the root logger: app/aws_lambda/handler.py).
+    """
+    return (
+        lambda_.ApplicationLogLevel.DEBUG
+        if log_level == "DEBUG"
+        else lambda_.ApplicationLogLevel.INFO
+    )
 
 
 def log_group(scope: Construct, id: str, config: StageConfig) -> logs.LogGroup:
@@ -66,7 +78,6 @@ class OrdersFunction(Construct):
         role.add_to_policy(
             iam.PolicyStatement(actions=list(DYNAMODB_ACTIONS), resources=[table.table_arn])
         )
-        level = LAMBDA_LOG_LEVELS.get(config.log_level, config.log_level)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -80,7 +91,7 @@ class OrdersFunction(Construct):
             timeout=Duration.seconds(config.timeout_seconds),
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel[level],
+            application_log_level_v2=application_log_level(config.log_level),
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS,
             tracing=lambda_.Tracing.ACTIVE,

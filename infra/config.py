@@ -46,7 +46,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("throttle-burst", 100, 200, "default-route burst limit (requests)"),
     Knob("cors-origins", "", "", "allowed CORS origins, comma-separated; empty: no CORS"),
     Knob("greet-delay", 3.0, 3.0, "`GREET_DELAY` of the function (0 to 25 s)"),
-    Knob("log-level", "INFO", "INFO", "`LOG_LEVEL` and the Lambda application log level"),
+    Knob("log-level", "INFO", "INFO", "`LOG_LEVEL`: the level of the function's loggers"),
     Knob("log-retention-days", 30, 365, "retention of function and access logs"),
     Knob("oidc-issuer", "", "", "existing OIDC issuer URL: use it instead of a Cognito pool"),
     Knob("oidc-audience", "", "", "audiences (comma-separated) the JWT must carry with it"),
@@ -118,6 +118,10 @@ class StageConfig:
     @property
     def is_prod(self) -> bool:
         return self.stage == "prod"
+
+    @property
+    def stack_name(self) -> str:
+        return f"OrdersApi-{self.stage}"
 
     @property
     def timeout_seconds(self) -> int:

@@ -34,7 +34,7 @@ from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 from devtools.lambda_runtime.artifacts import PYTHON_VERSION
 from infra.interpreter import PYTHON_ENV, find_python
@@ -89,9 +89,10 @@ def gateway_through_runtime(
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
+    from devtools.gateway.throttle import StageThrottle
     from devtools.lambda_runtime import artifacts
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-    from devtools.lambda_runtime.service import LocalLambda
+    from devtools.lambda_runtime.local_lambda import LocalLambda
 
     authorizer = authorizer_from_env()
     for name, value in MOTO_KEYS.items():
@@ -127,7 +128,11 @@ def gateway_through_runtime(
     integration = LambdaServiceIntegration(service)
     return create_gateway(
         GatewayConfig(
-            integration=integration, authorizer=authorizer, timeout=timeout, cors=cors_from_env()
+            integration=integration,
+            authorizer=authorizer,
+            timeout=timeout,
+            cors=cors_from_env(),
+            throttle=StageThrottle.from_template(template),
         )
     )
 

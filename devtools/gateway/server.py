@@ -19,9 +19,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contract.gateway_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
-from devtools.gateway.cors import CorsConfiguration, apply_cors, is_preflight, preflight_response
+from devtools.gateway.cors_configuration import (
+    CorsConfiguration,
+    apply_cors,
+    is_preflight,
+    preflight_response,
+)
 from devtools.gateway.events import http_api_event, new_request_id
 from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
+from devtools.gateway.throttle import StageThrottle
 
 logger = logging.getLogger("devtools.gateway")
 
@@ -64,6 +70,7 @@ class GatewayConfig:
     max_headers: int = MAX_REQUEST_LINE_AND_HEADERS
     events: list[dict[str, Any]] | None = None  # if a list: every event sent (for tests)
     cors: CorsConfiguration | None = None  # the API's CORS configuration, if any
+    throttle: StageThrottle | None = None  # the stage's route throttles, if any
 
 
 @dataclass
@@ -193,9 +200,11 @@ async def _answer(
     body = await _read_body(request, config.max_payload)
     if body is None:
         return gateway_error(413, "Request Entity Too Large")
-    route, parameters = match_route(request.method, request.url.path)
+    route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
+    if config.throttle is not None and not config.throttle.admit(route.route_key):
+        return gateway_error(429, "Too Many Requests")
     claims = None
     if not route.public:
         verdict = await config.authorizer.authorize(request.headers.get("authorization"))

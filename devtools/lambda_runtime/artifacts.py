@@ -37,15 +37,28 @@ def task_root(cache: Path = CACHE, announce: Announce | None = None) -> Path:
         for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
             if not stale.name.startswith(asset.name):
                 _remove(stale)
-        if not (copy / ".complete").exists():
-            _remove(copy)
-            partial = copy.with_name(copy.name + ".partial")
-            _remove(partial)
-            shutil.copytree(asset, partial)
-            (partial / ".complete").touch()
-            read_only(partial)
-            partial.rename(copy)  # a read-only directory can still be renamed
+        _read_only_copy(asset, copy)
     return copy
+
+
+def read_only_copy(bundle: Path) -> Path:
+    """A read-only copy of ``bundle`` beside it (``<bundle>.task``), made once: the task root
+    of any other bundle (e.g. a benchmark's baseline) run by the local runtime."""
+    copy = bundle.with_name(bundle.name + ".task")
+    with exclusive(bundle.with_name(f"{copy.name}.lock")):
+        _read_only_copy(bundle, copy)
+    return copy
+
+
+def _read_only_copy(source: Path, copy: Path) -> None:
+    if not (copy / ".complete").exists():
+        _remove(copy)
+        partial = copy.with_name(copy.name + ".partial")
+        _remove(partial)
+        shutil.copytree(source, partial)
+        (partial / ".complete").touch()
+        read_only(partial)
+        partial.rename(copy)  # a read-only directory can still be renamed
 
 
 def runtime_python(cache: Path = CACHE, announce: Announce | None = None) -> Path:

@@ -72,6 +72,11 @@ class KeyRing:
             self._revoked.update(k.access_key_id for k in fresh)
         return fresh
 
+    def revoke(self, keys: list[IssuedKey]) -> None:
+        """Expire these keys (those one environment took before its snapshot)."""
+        with self._lock:
+            self._revoked.update(k.access_key_id for k in keys)
+
     def lookup(self, access_key_id: str) -> IssuedKey | None:
         with self._lock:
             return self._keys.get(access_key_id)

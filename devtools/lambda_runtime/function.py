@@ -43,6 +43,7 @@ class FunctionConfig:
     application_log_level: str | None
     system_log_level: str | None
     snap_start: bool
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions; None: unreserved
 
     @classmethod
     def from_template(
@@ -77,6 +78,7 @@ class FunctionConfig:
             application_log_level=logging_config.get("ApplicationLogLevel"),
             system_log_level=logging_config.get("SystemLogLevel"),
             snap_start=snap_start,
+            reserved_concurrency=properties.get("ReservedConcurrentExecutions"),
         )
 
     def replace(self, **changes: Any) -> FunctionConfig:
@@ -112,26 +114,33 @@ class _Resolver:
 
 
 def synthesized_template(
-    stage: str = "dev", cache: Path = CACHE, announce: Callable[[str], None] | None = None
+    stage: str = "dev",
+    cache: Path = CACHE,
+    *,
+    context: Mapping[str, str] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> Template:
     """The stage's template, synthesized offline (no asset bundling); cached by input hash.
-    ``announce`` is told before a synthesis, never when the cached template is read."""
-    path = cache / f"template-{stage}-{_inputs_hash(stage)[:16]}.json"
+    ``context`` sets knobs over cdk.json's (as ``cdk synth -c key=value`` does); ``announce`` is
+    told before a synthesis, never when the cached template is read."""
+    knobs = json.dumps(dict(context or {}), sort_keys=True)
+    name = stage if not context else f"{stage}-{hashlib.sha256(knobs.encode()).hexdigest()[:8]}"
+    path = cache / f"template-{name}-{_inputs_hash(stage)[:16]}.json"
     with exclusive(cache / f"{path.name}.lock"):
         if not path.exists():
             if announce is not None:
                 announce(f"synthesizing the {stage} stack (new or changed sources)...")
-            _synthesize_into(path, stage)
-            for stale in cache.glob(f"template-{stage}-*"):
-                if not stale.name.startswith(path.name):
+            _synthesize_into(path, stage, knobs)
+            for stale in cache.glob(f"template-{name}-{'?' * 16}.json"):
+                if stale != path:
                     stale.unlink(missing_ok=True)
     template: Template = json.loads(path.read_text())
     return template
 
 
-def _synthesize_into(path: Path, stage: str) -> None:
+def _synthesize_into(path: Path, stage: str, knobs: str) -> None:
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "devtools.lambda_runtime.function", "--synth", stage],
+        [sys.executable, "-m", "devtools.lambda_runtime.function", "--synth", stage, knobs],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -156,7 +165,7 @@ def _inputs_hash(stage: str) -> str:
     return digest.hexdigest()
 
 
-def synthesize(stage: str) -> Template:
+def synthesize(stage: str, knobs: Mapping[str, str] | None = None) -> Template:
     """Synthesize in this process (imports aws_cdk) with a placeholder asset."""
     from aws_cdk import App
     from aws_cdk import aws_lambda as lambda_
@@ -168,7 +177,9 @@ def synthesize(stage: str) -> Template:
         placeholder = Path(tmp) / "code"
         placeholder.mkdir()
         (placeholder / "README").write_text("placeholder: the local runtime runs its own asset\n")
-        app = App(outdir=str(Path(tmp) / "cdk.out"), context={**context, "stage": stage})
+        app = App(
+            outdir=str(Path(tmp) / "cdk.out"), context={**context, **(knobs or {}), "stage": stage}
+        )
         stack = build(app, code=lambda_.Code.from_asset(str(placeholder)))
         template: Template = app.synth().get_stack_by_name(stack.stack_name).template
     return template
@@ -176,7 +187,7 @@ def synthesize(stage: str) -> Template:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--synth"]:
-        print(json.dumps(synthesize(argv[1])))
+        print(json.dumps(synthesize(argv[1], json.loads(argv[2]) if argv[2:] else None)))
         return
     stage = argv[0] if argv else "dev"
     config = FunctionConfig.from_template(synthesized_template(stage))

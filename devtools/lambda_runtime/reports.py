@@ -2,6 +2,11 @@
 
 With the function's log format JSON (the stack's), Lambda writes them as ``platform.*``
 records; with Text, as the familiar tab-separated lines. Both come from the same ``Report``.
+
+With JSON, Lambda also filters the stream by level (monitoring-cloudwatchlogs-log-level): the
+function's lines by the application log level, each line's level read from its JSON
+``"level"`` (a line without one, or not JSON, counts as INFO), and its own records by the
+system log level (the ones written here are INFO records).
 """
 
 from __future__ import annotations
@@ -15,6 +20,28 @@ from dataclasses import dataclass
 from typing import Any
 
 RUNTIME_VERSION = "python:3.13.local"
+# Lambda's levels, least severe first; Python's names as the runtime client writes them.
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+_ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+PLATFORM_LEVEL = "INFO"
+
+
+def line_level(line: str) -> str:
+    """The level Lambda gives one line of the function's output."""
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return "INFO"
+    level = document.get("level") if isinstance(document, dict) else None
+    if not isinstance(level, str):
+        return "INFO"
+    level = _ALIASES.get(level.upper(), level.upper())
+    return level if level in LEVELS else "INFO"
+
+
+def passes(level: str, threshold: str | None) -> bool:
+    """Whether a line of ``level`` reaches the log group under ``threshold`` (None: no filter)."""
+    return threshold is None or LEVELS.index(level) >= LEVELS.index(threshold)
 
 
 @dataclass(frozen=True)
@@ -71,12 +98,24 @@ class Report:
 class Logs:
     """The function's log stream: its own output and the platform's lines, in order.
 
-    ``echo`` (if given) receives every line as it is written, e.g. to print it.
+    ``echo`` (if given) receives every line as it is written, e.g. to print it. With JSON,
+    ``function`` and ``platform`` lines below their log level are dropped (counted in
+    ``dropped``), as Lambda drops them; without a level configured, Lambda's default INFO.
     """
 
-    def __init__(self, log_format: str, echo: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        log_format: str,
+        echo: Callable[[str], None] | None = None,
+        *,
+        application_level: str | None = None,
+        system_level: str | None = None,
+    ) -> None:
         self.json = log_format.upper() == "JSON"
         self.echo = echo
+        self.application_level = (application_level or "INFO") if self.json else None
+        self.system_level = (system_level or "INFO") if self.json else None
+        self.dropped = 0
         self._lock = threading.Lock()
         self._lines: list[str] = []
 
@@ -90,8 +129,22 @@ class Logs:
         if self.echo is not None:
             self.echo(line)
 
+    def function(self, line: str) -> None:
+        """One line of the function's own output (stdout and stderr)."""
+        if self.json and not passes(line_level(line), self.application_level):
+            self._drop()
+            return
+        self.write(line)
+
+    def _drop(self) -> None:
+        with self._lock:
+            self.dropped += 1
+
     def platform(self, kind: str, record: dict[str, Any], text: str) -> None:
         """A platform record: ``{"time", "type": "platform.<kind>", "record"}`` or ``text``."""
+        if self.json and not passes(PLATFORM_LEVEL, self.system_level):
+            self._drop()
+            return
         if self.json:
             now = time.time()
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))

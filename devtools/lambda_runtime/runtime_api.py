@@ -2,8 +2,8 @@
 
 The runtime process finds both at ``AWS_LAMBDA_RUNTIME_API`` (host:port), as on Lambda:
 ``/2018-06-01/runtime/...`` for its lifecycle and ``/2021-04-23/credentials`` (the
-``AWS_CONTAINER_CREDENTIALS_FULL_URI`` of a SnapStart function). Every request goes to the
-environment the service runs now.
+``AWS_CONTAINER_CREDENTIALS_FULL_URI`` of a SnapStart function). Each execution environment
+has its own (one server per environment, as each Lambda sandbox has its own endpoint).
 """
 
 from __future__ import annotations

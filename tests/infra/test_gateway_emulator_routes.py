@@ -9,6 +9,7 @@ import httpx
 
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
+from devtools.gateway.throttle import StageThrottle
 from tests.gateway_support import dev_authorizer, serving
 from tests.infra.conftest import Synthesized
 
@@ -47,8 +48,38 @@ def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_pat
                     allowed = client.request(probe, concrete, headers=scoped)
                     assert (allowed.status_code, allowed.text) == (200, properties["RouteKey"])
             seen.add((properties["RouteKey"], public))
+        # No CORS in dev: no preflight route, so a token-less OPTIONS meets the authorizer.
+        response = client.request("OPTIONS", "/orders")
+        assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
         # What the stack does not route, the emulator does not either.
         for method, path in [("GET", "/"), ("GET", "/hi/x"), ("GET", "/orders-x"), ("GET", "/x")]:
             response = client.request(method, path)
             assert (response.status_code, response.json()) == (404, {"message": "Not Found"})
     assert {key for key, _ in seen} == {p["RouteKey"] for p in routes}
+
+
+def test_emulator_throttles_each_route_as_the_stage_does(
+    stage: Synthesized, tmp_path: Path
+) -> None:
+    """Token buckets from the stage's settings (time frozen, then moved on by hand): ``ANY /hi``
+    its own limits, every other route the stage default, each route its own bucket."""
+    now = [0.0]
+    throttle = StageThrottle.from_template(stage.template_json, clock=lambda: now[0])
+    _, api_stage = stage.only("AWS::ApiGatewayV2::Stage")
+    greeting = api_stage["Properties"]["RouteSettings"]["ANY /hi"]
+    default = api_stage["Properties"]["DefaultRouteSettings"]
+    burst, rate = greeting["ThrottlingBurstLimit"], greeting["ThrottlingRateLimit"]
+    config = GatewayConfig(
+        handler_factory=lambda: _echo, authorizer=dev_authorizer(tmp_path), throttle=throttle
+    )
+    with serving(create_gateway(config)) as base, httpx.Client(base_url=base) as client:
+        statuses = [client.get("/hi").status_code for _ in range(burst + 2)]
+        assert statuses == [200] * burst + [429] * 2
+        throttled = client.get("/hi")
+        assert (throttled.status_code, throttled.json()) == (429, {"message": "Too Many Requests"})
+        now[0] += 1.01 / rate  # one token back
+        assert [client.get("/hi").status_code for _ in range(2)] == [200, 429]
+        health = [
+            client.get("/health").status_code for _ in range(default["ThrottlingBurstLimit"] + 1)
+        ]
+        assert health == [200] * default["ThrottlingBurstLimit"] + [429]

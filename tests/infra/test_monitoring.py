@@ -182,6 +182,16 @@ def test_one_encrypted_topic_with_the_optional_email(stage: Synthesized) -> None
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     t.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    # dev's key goes with `make destroy` (scheduled for deletion), prod's is kept.
+    kept = stage.context["stage"] == "prod"
+    t.has_resource(
+        "AWS::KMS::Key",
+        {
+            "DeletionPolicy": "Retain" if kept else "Delete",
+            "UpdateReplacePolicy": "Retain" if kept else "Delete",
+            "Properties": Match.object_like({"PendingWindowInDays": 7}),
+        },
+    )
     email = stage.context.get("alarm-email")
     if email:
         t.has_resource_properties(
@@ -202,6 +212,22 @@ def test_dashboard_shows_the_golden_signals(stage: Synthesized) -> None:
     for needle in ('\\"p50\\"', '\\"p99\\"', "platform.restoreReport", metrics.NAMESPACE,
                    metrics.ORDERS_CREATED):  # fmt: skip
         assert needle in body, needle
+
+
+def test_the_cold_start_widget_counts_snapstart_restores_only(stage: Synthesized) -> None:
+    """Under SnapStart, ``platform.initReport`` is the init that publishing a version runs for
+    its snapshot; a new environment is a restore (``platform.restoreReport``)."""
+    _, function = stage.only("AWS::Lambda::Function")
+    assert function["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    _, dashboard = stage.only("AWS::CloudWatch::Dashboard")
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts))
+    queries = [w for w in body["widgets"] if w["type"] == "log"]
+    (widget,) = [w for w in queries if "Cold starts" in w["properties"]["title"]]
+    query = widget["properties"]["query"]
+    assert "platform.restoreReport" in query
+    assert "platform.initReport" not in query
+    assert "restore" in widget["properties"]["title"].lower()
 
 
 def test_codedeploy_shifts_the_live_alias_and_rolls_back_on_the_alarms(

@@ -1,15 +1,20 @@
 """The Lambda service for one function, locally: ``LocalLambda``.
 
-It runs on a thread of its own (with its own event loop): the Runtime API and credentials
-endpoint, the DynamoDB front, the execution environment and its lifecycle. Invocations are
-synchronous (RequestResponse), one at a time on one environment; concurrent ones queue.
+It runs on a thread of its own (with its own event loop): the DynamoDB front and the
+execution environments, each with its own Runtime API and credentials endpoint, and their
+lifecycle. Invocations are synchronous (RequestResponse). As on Lambda, each environment serves
+one invocation at a time: an invocation takes an idle environment, or starts a new one while
+fewer than the function's reserved concurrency (from the template; ``concurrency`` overrides
+it) are in use, and beyond that is throttled (``TooManyRequestsException``, 429), which API
+Gateway answers with a 500.
 
 SnapStart (``init_type="snap-start"``): ``start`` publishes the version (init and the
 before-snapshot hooks run; an init error fails the publication, as ``cdk deploy`` would).
-The first invocation restores the snapshot: every key handed out so far expires, every
-connection to the DynamoDB front is cut, then the after-restore hooks run. On-demand: the
-first invocation starts the environment (10 s init limit; on a timeout Lambda retries the init
-within the invocation, with the function's timeout).
+A new environment restores the snapshot: the keys its process took before the snapshot expire,
+its connections to the DynamoDB front are cut, then the after-restore hooks run. Locally there
+is no snapshot to copy, so each further environment runs init in a process of its own first
+(not reported: on Lambda it is a restore). On-demand: a new environment runs init (10 s limit;
+on a timeout Lambda retries the init within the invocation, with the function's timeout).
 """
 
 from __future__ import annotations
@@ -29,8 +34,8 @@ from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
 from devtools.lambda_runtime.environment import (
     MAX_REQUEST_BYTES,
+    Ending,
     ExecutionEnvironment,
-    Outcome,
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
@@ -44,6 +49,21 @@ INIT_LIMIT = 10.0  # on-demand init phase (lambda-runtime-environment)
 SNAPSTART_INIT_MINIMUM = 130.0  # SnapStart init: 130 s or the function's timeout if longer
 RESTORE_LIMIT = 10.0
 SHUTDOWN_GRACE = 2.0  # the Shutdown phase with an external extension registered
+UNRESERVED_CONCURRENCY = 1000  # an account's default concurrency quota
+THROTTLED = {
+    "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+    "Type": "User",
+    "message": "Rate Exceeded.",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """When one invocation ran (monotonic seconds), and in which environment (its index)."""
+
+    environment: int
+    delivered: float
+    finished: float
 
 
 @dataclass(frozen=True)
@@ -63,7 +83,7 @@ class Result:
 class PublishError(RuntimeError):
     """SnapStart could not publish the version: its init failed (``cdk deploy`` would fail)."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Ending) -> None:
         super().__init__(f"init failed: {(outcome.payload or b'').decode(errors='replace')}")
         self.outcome = outcome
 
@@ -89,21 +109,31 @@ class LocalLambda:
     init_limit: float = INIT_LIMIT
     shutdown_grace: float = SHUTDOWN_GRACE
     echo: Callable[[str], None] | None = None
+    concurrency: int | None = None  # default: the function's reserved concurrency
     keys: KeyRing = field(default_factory=KeyRing)
     reports: list[Report] = field(default_factory=list)
     environments: list[ExecutionEnvironment] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    throttles: int = 0
 
     def __post_init__(self) -> None:
         if self.init_type not in ("snap-start", "on-demand"):
             raise ValueError(f"init_type must be snap-start or on-demand, not {self.init_type}")
-        self.logs = Logs(self.function.log_format, self.echo)
+        self.logs = Logs(
+            self.function.log_format,
+            self.echo,
+            application_level=self.function.application_log_level,
+            system_level=self.function.system_log_level,
+        )
         self.front = DynamoDBFront(self.keys, self.dynamodb_upstream)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="lambda", daemon=True)
-        self._lock: asyncio.Lock | None = None
-        self._environment: ExecutionEnvironment | None = None
-        self._runtime_api = LocalServer(runtime_api(lambda: self._environment), keep_alive=3600)
+        self._environment: ExecutionEnvironment | None = None  # the newest
+        self._idle: list[ExecutionEnvironment] = []
+        self._in_flight = 0
+        # For tools in this process; each environment gets a front (and Runtime API) of its own.
         self._front_server = LocalServer(self.front, keep_alive=self.front_keep_alive)
+        self._servers: list[tuple[LocalServer, LocalServer]] = []  # per environment
 
     # --- from any thread ------------------------------------------------------------------
 
@@ -132,12 +162,12 @@ class LocalLambda:
 
     def invoke(self, event: Any) -> Result:
         """Invoke synchronously with ``event`` (a JSON document, or bytes) and wait."""
-        return self.call(self.ainvoke(event))
+        return self.call(self._invocation(event))
 
     async def invoke_async(self, event: Any) -> Result:
         """``invoke`` for a coroutine on another event loop (e.g. the gateway's). Cancelling
         the caller (an integration timeout) leaves the invocation running, as on Lambda."""
-        running = asyncio.run_coroutine_threadsafe(self.ainvoke(event), self._loop)
+        running = asyncio.run_coroutine_threadsafe(self._invocation(event), self._loop)
         return await asyncio.shield(asyncio.wrap_future(running))
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -146,14 +176,20 @@ class LocalLambda:
 
     @property
     def environment(self) -> ExecutionEnvironment | None:
+        """The environment started last."""
         return self._environment
+
+    @property
+    def concurrency_limit(self) -> int:
+        return self.concurrency or self.function.reserved_concurrency or UNRESERVED_CONCURRENCY
 
     @property
     def front_url(self) -> str:
         return self._front_server.url
 
     def front_connections(self) -> int:
-        return self._front_server.open_connections()
+        fronts = [self._front_server, *(front for _, front in self._servers)]
+        return sum(front.open_connections() for front in fronts)
 
     def drop_front_connections(self) -> int:
         return self.call(self._drop())
@@ -161,29 +197,28 @@ class LocalLambda:
     # --- on the service's loop -----------------------------------------------------------
 
     async def _start(self) -> None:
-        self._lock = asyncio.Lock()
-        await self._runtime_api.start()
         await self._front_server.start()
         if self.init_type == "snap-start":
             outcome = await self._publish()
             if outcome.status != "success":
                 raise PublishError(outcome)
+            assert self._environment is not None  # noqa: S101
+            self._idle.append(self._environment)
 
     async def _stop(self, how: str) -> int | None:
-        code = None
-        if self._environment is not None:
-            code = await self._environment.stop(grace=self.shutdown_grace, how=how)
-        await self._runtime_api.stop()
-        await self._front_server.stop()
+        stops = [e.stop(grace=self.shutdown_grace, how=how) for e in self.environments]
+        codes = await asyncio.gather(*stops)
+        for server in [self._front_server, *(s for pair in self._servers for s in pair)]:
+            await server.stop()
         await self.front.aclose()
-        return code
+        return codes[-1] if codes else None
 
     async def _drop(self) -> int:
-        return self._front_server.drop_connections()
+        fronts = [self._front_server, *(front for _, front in self._servers)]
+        return sum(front.drop_connections() for front in fronts)
 
-    async def ainvoke(self, event: Any) -> Result:
+    async def _invocation(self, event: Any) -> Result:
         payload = event if isinstance(event, bytes) else json.dumps(event).encode()
-        assert self._lock is not None  # noqa: S101 - started
         if len(payload) > MAX_REQUEST_BYTES:
             message = (
                 f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the Invoke operation"
@@ -192,26 +227,52 @@ class LocalLambda:
             return Result(
                 json.dumps(document).encode(), None, "RequestEntityTooLargeException", 413
             )
-        async with self._lock:
-            return await self._invoke(payload)
+        if self._in_flight >= self.concurrency_limit:
+            self.throttles += 1
+            return Result(json.dumps(THROTTLED).encode(), None, "TooManyRequestsException", 429)
+        self._in_flight += 1
+        try:
+            return await self._in_an_environment(payload)
+        finally:
+            self._in_flight -= 1
 
-    async def _invoke(self, payload: bytes) -> Result:
+    def _index(self, environment: ExecutionEnvironment) -> int:
+        return next(i for i, known in enumerate(self.environments) if known is environment)
+
+    def _take_idle(self) -> ExecutionEnvironment | None:
+        while self._idle:
+            environment = self._idle.pop()  # the most recently used: warm
+            if environment.alive:
+                return environment
+        return None
+
+    async def _in_an_environment(self, payload: bytes) -> Result:
+        environment = self._take_idle()
+        if environment is None:
+            outcome, environment = await self._new_environment()
+            if outcome.status != "success":
+                init_ms = environment.init_ms if self.init_type == "on-demand" else None
+                return self._failed(outcome, init_ms, None)
+        try:
+            return await self._run(environment, payload)
+        finally:
+            if environment.alive:
+                self._idle.append(environment)
+
+    async def _new_environment(self) -> tuple[Ending, ExecutionEnvironment]:
+        if self.init_type == "on-demand":
+            return await self._cold_start()
+        environment = await self._spawn()  # stands in for the snapshot a restore loads
+        limit = max(SNAPSTART_INIT_MINIMUM, self.function.timeout)
+        outcome = await environment.wait_init(limit) or await self._init_timed_out(environment)
+        if outcome.status != "success":
+            self._init_report(environment, outcome)
+        return outcome, environment
+
+    async def _run(self, environment: ExecutionEnvironment, payload: bytes) -> Result:
         init_ms = restore_ms = None
-        environment = self._environment
-        if environment is None or not environment.alive:
-            if self.init_type == "snap-start":
-                outcome = await self._publish()  # the snapshot is gone with its process
-                if outcome.status != "success":
-                    return self._failed(outcome, None, None)
-            else:
-                outcome = await self._cold_start()
-                environment = self._environment
-                assert environment is not None  # noqa: S101
-                init_ms = environment.init_ms
-                if outcome.status != "success":
-                    return self._failed(outcome, init_ms, None)
-        environment = self._environment
-        assert environment is not None  # noqa: S101
+        if self.init_type == "on-demand" and not environment.served:
+            init_ms = environment.init_ms
         if environment.phase is Phase.SNAPSHOT:
             outcome = await self._restore(environment)
             restore_ms = environment.restore_ms
@@ -219,6 +280,7 @@ class LocalLambda:
                 document = {"Type": "User", "message": "SnapStart restore timed out"}
                 return Result(json.dumps(document).encode(), None, "SnapStartTimeoutException", 408)
             if outcome.status != "success":
+                await environment.kill()  # Lambda discards an environment whose restore failed
                 document = {"Type": "User", "message": "an after-restore hook failed"}
                 return Result(json.dumps(document).encode(), None, "SnapStartException", 400)
         request_id = str(uuid.uuid4())
@@ -227,8 +289,12 @@ class LocalLambda:
             {"requestId": request_id, "version": VERSION},
             f"START RequestId: {request_id} Version: {VERSION}",
         )
+        environment.served += 1
         invocation, outcome = await environment.invoke(request_id, payload, self.function.timeout)
         finished = invocation.finished or time.monotonic()
+        self.spans.append(
+            Span(self._index(environment), invocation.delivered or finished, finished)
+        )
         duration = (finished - (invocation.delivered or finished)) * 1000
         report = Report(
             request_id=invocation.request_id,
@@ -242,7 +308,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    async def _publish(self) -> Outcome:
+    async def _publish(self) -> Ending:
         """SnapStart: a new environment through init and the before-snapshot hooks."""
         environment = await self._spawn()
         self.logs.platform(*_init_start(self, "snap-start"))
@@ -251,7 +317,7 @@ class LocalLambda:
         self._init_report(environment, outcome)
         return outcome
 
-    async def _cold_start(self) -> Outcome:
+    async def _cold_start(self) -> tuple[Ending, ExecutionEnvironment]:
         """On-demand: a new environment through init; after a timeout, one more try within
         the function's timeout (as Lambda retries a timed-out init at the first invocation)."""
         for limit in (self.init_limit, self.function.timeout):
@@ -261,18 +327,19 @@ class LocalLambda:
             if outcome.status != "success" or environment.init_ms is None:
                 self._init_report(environment, outcome)
             if outcome.status != "timeout":
-                return outcome
-        return outcome
+                return outcome, environment
+        return outcome, environment
 
-    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Ending:
         await environment.kill()
-        return Outcome.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
+        return Ending.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
 
-    async def _restore(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _restore(self, environment: ExecutionEnvironment) -> Ending:
         """Restore the snapshot: the snapshot's keys expire and its connections are cut."""
         self.logs.platform("restoreStart", {"runtimeVersion": RUNTIME_VERSION}, "RESTORE_START")
-        self.keys.revoke_all()
-        self._front_server.drop_connections()
+        self.keys.revoke(environment.issued)
+        _, front = self._servers[self._index(environment)]
+        front.drop_connections()
         outcome = await environment.restore(RESTORE_LIMIT)
         record: dict[str, Any] = {"status": outcome.status}
         if environment.restore_ms is not None:
@@ -283,10 +350,15 @@ class LocalLambda:
         return outcome
 
     async def _spawn(self) -> ExecutionEnvironment:
-        if self._environment is not None and self._environment.alive:
-            await self._environment.kill()
+        """A new environment's process, with a Runtime API and a DynamoDB front of its own."""
         assert self.task_root is not None  # noqa: S101
         assert self.python is not None  # noqa: S101
+        spawned: list[ExecutionEnvironment] = []
+        api = LocalServer(runtime_api(lambda: spawned[0] if spawned else None), keep_alive=3600)
+        front = LocalServer(self.front, keep_alive=self.front_keep_alive)
+        await api.start()
+        await front.start()
+        self._servers.append((api, front))
         spec = Spec(
             function=self.function,
             init_type=self.init_type,
@@ -294,18 +366,19 @@ class LocalLambda:
             runtime_dir=artifacts.site_packages(self.python),
             task_root=self.task_root,
             region=self.region,
-            runtime_api=self._runtime_api.address,
-            local_variables={"AWS_ENDPOINT_URL_DYNAMODB": self._front_server.url},
+            runtime_api=api.address,
+            local_variables={"AWS_ENDPOINT_URL_DYNAMODB": front.url},
             environment_key_lifetime=self.environment_key_lifetime,
             container_key_lifetime=self.container_key_lifetime,
         )
         environment = ExecutionEnvironment(spec, self.keys, self.logs, freeze=self.freeze)
+        spawned.append(environment)
         self._environment = environment
         self.environments.append(environment)
         await environment.start()
         return environment
 
-    def _init_report(self, environment: ExecutionEnvironment, outcome: Outcome) -> None:
+    def _init_report(self, environment: ExecutionEnvironment, outcome: Ending) -> None:
         duration = environment.init_ms or (time.monotonic() - environment.spawned) * 1000
         record: dict[str, Any] = {
             "initializationType": self.init_type,
@@ -321,7 +394,7 @@ class LocalLambda:
             text += f"\tError Type: {outcome.error_type}"
         self.logs.platform("initReport", record, text)
 
-    def _failed(self, outcome: Outcome, init_ms: float | None, restore_ms: float | None) -> Result:
+    def _failed(self, outcome: Ending, init_ms: float | None, restore_ms: float | None) -> Result:
         """An invocation that never reached the handler: its init failed."""
         report = Report(
             request_id=str(uuid.uuid4()),
@@ -335,7 +408,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    def _reported(self, outcome: Outcome, report: Report) -> Result:
+    def _reported(self, outcome: Ending, report: Report) -> Result:
         self.reports.append(report)
         if not self.logs.json:
             self.logs.write(f"END RequestId: {report.request_id}")
