@@ -10,15 +10,14 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from devtools.ports import free_port
+from tests.support import wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## Using the API"
@@ -91,15 +90,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base_url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("the server did not start") from None
-                time.sleep(0.1)
+        wait_until_serving(base_url, proc)
         yield base_url
     finally:
         proc.terminate()
