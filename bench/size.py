@@ -10,7 +10,7 @@ from bench.bundles import arm64_bundle
 from bench.stats import Figure
 
 SECTION = "bundle size"
-MB = 1024 * 1024
+MIB = 1024 * 1024
 
 
 def run() -> list[Figure]:
@@ -25,6 +25,6 @@ def run() -> list[Figure]:
         zipped = archive.stat().st_size
     note = f"{len(files)} files"
     return [
-        Figure(SECTION, "arm64 asset zipped", "MB", [zipped / MB], note=note),
-        Figure(SECTION, "arm64 asset unzipped", "MB", [unzipped / MB], note=note),
+        Figure(SECTION, "arm64 asset zipped", "MiB", [zipped / MIB], note=note),
+        Figure(SECTION, "arm64 asset unzipped", "MiB", [unzipped / MIB], note=note),
     ]

@@ -63,7 +63,7 @@ PRUNED_DIRS = frozenset({"tests", "test", "__pycache__"})
 PRUNED_SUFFIXES = (".pyi", ".pyx", ".pxd", ".c", ".h", ".cpp")
 PRUNED_FILES = frozenset({"py.typed"})
 # Optional C accelerators of yarl's stack (aiodynamo builds a few URLs per call with it): each
-# package falls back to its own pure-Python implementation, and dropping them keeps the zip < 5 MB.
+# package falls back to its own pure-Python implementation, and dropping them keeps the zip < 5 MiB.
 PRUNED_EXTENSION_PREFIXES = (
     "multidict/_multidict.",
     "multidict/_testcapi.",  # a test helper

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+
+import httpx
 from fastapi import Request
 
 TEST_USER_HEADER = "x-test-user"
@@ -20,3 +24,19 @@ def order_body(*products: str, size: str = "small", quantity: int = 1) -> dict[s
             {"product": p, "size": size, "quantity": quantity} for p in (products or ("latte",))
         ]
     }
+
+
+def wait_until_serving(
+    base_url: str, process: subprocess.Popen[str] | subprocess.Popen[bytes], timeout: float = 60
+) -> None:
+    """Return once ``GET /health`` answers at ``base_url``; fail if ``process`` exits or
+    ``timeout`` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{base_url}/health", timeout=1)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, f"the server exited ({process.returncode})"
+            assert time.monotonic() < deadline, f"nothing served {base_url} in {timeout} s"
+            time.sleep(0.1)

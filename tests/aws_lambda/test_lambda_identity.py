@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from app.config import Settings
 from app.contract.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
 from tests.aws_lambda.test_lambda_responses import TEA, at
+from tests.conftest import fresh_dynamodb_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -270,6 +272,35 @@ def test_lambdas_json_log_lines_carry_the_request_fields_as_keys(
     assert isinstance(served["latency_ms"], float)
     assert (rejected["level"], rejected["status"]) == ("WARNING", 400)
     assert rejected["reason"] == "missing requestContext"
+
+
+MOTOS_ACCESS_LOG = "werkzeug"  # moto's server shares this process; on AWS there is no such line
+
+
+def test_a_request_is_two_lines_under_lambdas_info_level(
+    runtime_json_logs: RuntimeLogSink,
+    capfd: pytest.CaptureFixture[str],
+    moto_endpoint: str,
+) -> None:
+    """What CloudWatch gets from the function per request, besides Lambda's start and report:
+    the access line and the EMF metrics line, however many DynamoDB calls the request made."""
+    url = asyncio.run(fresh_dynamodb_table(moto_endpoint))
+    settings = Settings(store_url=url, greet_delay=0, identity_mode="gateway", metrics="emf")
+    adapter = build_handler(settings)
+    try:
+        capfd.readouterr()
+        runtime_json_logs.lines.clear()
+        for method, path, body in [("POST", "/orders", TEA), ("GET", "/orders", None)]:
+            event = claims(at("http-api-v2", method, path, body=body), "jwt", "alice")
+            assert call(adapter, event)[0] in (200, 201)
+            logged = [json.loads(line) for line in runtime_json_logs.lines]
+            loggers = [line["logger"] for line in logged if line["logger"] != MOTOS_ACCESS_LOG]
+            assert loggers == ["app.lambda"], logged
+            (metrics,) = capfd.readouterr().out.splitlines()
+            assert "_aws" in json.loads(metrics)
+            runtime_json_logs.lines.clear()
+    finally:
+        adapter.close()
 
 
 def test_head_requests_log_their_method_and_the_route_served(

@@ -6,6 +6,8 @@ cached): the function it reads from that template must be the one the real synth
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from devtools.lambda_runtime import function as local
 from devtools.lambda_runtime.function import FunctionConfig, table_ids
 from infra.compute import HANDLER
@@ -31,3 +33,12 @@ def test_the_local_runtime_reads_the_synthesized_function(dev: Synthesized) -> N
         "STAGE": "dev",
         "METRICS": "emf",
     }
+
+
+def test_a_synthesis_is_announced_and_a_cached_template_is_not(tmp_path: Path) -> None:
+    """`make gateway` says "synthesizing" when it synthesizes, and nothing when it reuses."""
+    said: list[str] = []
+    first = local.synthesized_template("dev", cache=tmp_path, announce=said.append)
+    assert said == ["synthesizing the dev stack (new or changed sources)..."]
+    assert local.synthesized_template("dev", cache=tmp_path, announce=said.append) == first
+    assert len(said) == 1

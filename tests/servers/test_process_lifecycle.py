@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from devtools.ports import free_port
+from tests.support import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 GREETING = '"Hello, async FastAPI!"'
@@ -128,15 +129,7 @@ def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_serving(f"http://127.0.0.1:{port}", server)
         thread, outcome = greet_in_background(port)
         os.killpg(server.pid, signal.SIGINT)
         thread.join(timeout=30)
