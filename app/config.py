@@ -10,7 +10,8 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from app.auth.subject import subject_error
+from app.contract.environment import GREET_DELAY_RANGE, env_name
+from app.identity.subject import subject_error
 
 DEFAULT_STORE_URL = "sqlite:///var/orders.db"
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
@@ -29,7 +30,10 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     greet_delay: float = Field(
-        default=3.0, ge=0, le=25, description="Seconds GET /hi awaits (simulated data store)."
+        default=3.0,
+        ge=GREET_DELAY_RANGE[0],
+        le=GREET_DELAY_RANGE[1],
+        description="Seconds GET /hi awaits (simulated data store).",
     )
     store_url: str = Field(
         default=DEFAULT_STORE_URL,
@@ -70,8 +74,9 @@ class Settings(BaseModel):
     )
     cors_origins: str | None = Field(
         default=None,
-        description="Origins (comma-separated) whose pages may call the API (policy: app/cors.py); "
-        "unset: no CORS. On Lambda, API Gateway's CORS configuration answers instead.",
+        description="Origins (comma-separated) whose pages may call the API (policy: "
+        "app/contract/cors.py); unset: no CORS. On Lambda, API Gateway's CORS configuration "
+        "answers instead.",
     )
     aws_lambda_function_name: str | None = Field(
         default=None, description="Set by AWS Lambda; dev identity is refused there."
@@ -141,13 +146,6 @@ class Settings(BaseModel):
 
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip() for o in (self.cors_origins or "").split(",") if o.strip())
-
-
-def env_name(field: str) -> str:
-    """The environment variable that sets ``field`` (one source of truth for app and infra)."""
-    if field not in Settings.model_fields:
-        raise KeyError(field)
-    return field.upper()
 
 
 class ConfigError(ValueError):

@@ -9,14 +9,14 @@ from typing import ClassVar, Protocol, runtime_checkable
 
 from fastapi import FastAPI
 
-from app import cors
-from app.body_limit import BodyLimitMiddleware
 from app.config import Settings, load_settings
-from app.errors import register_error_handlers
-from app.head import HeadAsGetMiddleware
-from app.identity import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
-from app.openapi import complete_document
-from app.routes import docs, greeting, orders
+from app.contract import cors
+from app.http.errors import register_error_handlers
+from app.http.middleware.body_limit import BodyLimitMiddleware
+from app.http.middleware.head import HeadAsGetMiddleware
+from app.http.openapi import complete_document
+from app.http.routes import docs, greeting, orders
+from app.identity.providers import DevIdentity, GatewayIdentity, IdentityProvider, JwtIdentity
 from app.service import OrdersService
 from app.store import OrderStore, open_store
 
@@ -38,8 +38,8 @@ class DemandsCredentials(Protocol):
 def build_identity(settings: Settings) -> IdentityProvider:
     """The identity provider the settings name (one seam for every mode)."""
     if settings.identity_mode == "jwt":
-        from app.auth.jwks import jwks_cache_for
-        from app.auth.verifier import JWTVerifier
+        from app.identity.jwks import jwks_cache_for
+        from app.identity.verifier import JWTVerifier
 
         assert settings.jwt_issuer is not None  # noqa: S101 - Settings validated it
         keys = jwks_cache_for(settings.jwt_issuer, settings.jwt_jwks_url)
@@ -89,7 +89,7 @@ def create_app(
         version="0.1.0",
         description="Async orders service for uvicorn and AWS Lambda.",
         lifespan=lifespan,
-        docs_url=None,  # app/routes/docs.py serves /docs with a mount-independent URL
+        docs_url=None,  # app/http/routes/docs.py serves /docs with a mount-independent URL
         redoc_url=None,  # one documentation page, the same through API Gateway and offline
     )
     app.state.settings = settings
@@ -99,7 +99,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGetMiddleware)
     if settings.metrics == "emf":
-        from app.metrics import EmfMetricsMiddleware
+        from app.http.middleware.emf import EmfMetricsMiddleware
 
         # Outermost of the app's middleware: a 413 is measured too.
         app.add_middleware(EmfMetricsMiddleware, stage=settings.stage)

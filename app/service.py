@@ -11,8 +11,8 @@ from uuid import UUID
 
 from uuid6 import uuid7
 
-from app.cursor import decode_cursor, encode_cursor
-from app.idempotency import (
+from app.domain.cursor import decode_cursor, encode_cursor
+from app.domain.idempotency import (
     RETENTION,
     ClaimLost,
     Completion,
@@ -21,7 +21,7 @@ from app.idempotency import (
     RequestInFlight,
     fingerprint,
 )
-from app.orders import (
+from app.domain.orders import (
     ALLOWED_FROM,
     RESULTING_STATUS,
     Action,

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from app.orders import Order, OrderItem, Size, Status
+from app.domain.orders import Order, OrderItem, Size, Status
 from app.service import new_order_id
 from app.store import OrderStore, open_store
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.routes.greeting import GREETING
+from app.http.routes.greeting import GREETING
 from bench.server import ORDERS_APP, SLEEP_APP, STACKS, uvicorn
 from bench.stats import Figure
 

@@ -15,8 +15,8 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from app import cors
-from app.gateway_routes import GATEWAY_ROUTES
+from app.contract import cors
+from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
@@ -24,7 +24,7 @@ from infra.config import StageConfig
 # The public greeting awaits GREET_DELAY inside the function: on Lambda each such request holds a
 # whole execution environment that long, plus the app's own time and, on a new environment, a
 # SnapStart restore (this much, at most, for both).
-GREETING_ROUTE = "ANY /hi"  # app/gateway_routes.py
+GREETING_ROUTE = "ANY /hi"  # app/contract/gateway_routes.py
 GREETING_OVERHEAD_SECONDS = 0.5
 # At most this share of the reserved concurrency may be held by anonymous greetings.
 ANONYMOUS_SHARE = 0.5
@@ -88,9 +88,10 @@ class OrdersHttpApi(Construct):
                 Validations.of(created).acknowledge(
                     Acknowledgment(
                         id="AwsSolutions-APIG4",
-                        reason=f"{route.route_key} is public by design (app/gateway_routes.py: "
-                        "a public path, or a protected path's CORS preflight, which carries no "
-                        "token); every other route has the JWT authorizer.",
+                        reason=f"{route.route_key} is public by design "
+                        "(app/contract/gateway_routes.py: a public path, or a protected path's "
+                        "CORS preflight, which carries no token); every other route has the JWT "
+                        "authorizer.",
                     )
                 )
         self.access_logs = log_group(self, "AccessLogs", config)
@@ -161,7 +162,7 @@ class _JsonAccessLogs:
 
 
 def _cors(config: StageConfig) -> apigwv2.CorsPreflightOptions | None:
-    """API Gateway answers preflights itself and adds these headers (policy: ``app.cors``)."""
+    """API Gateway answers preflights itself and adds these headers (``app.contract.cors``)."""
     if not config.cors_origins:
         return None
     return apigwv2.CorsPreflightOptions(

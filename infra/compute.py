@@ -9,8 +9,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from app.config import env_name
-from app.store.dynamodb.table import DYNAMODB_ACTIONS
+from app.contract.environment import env_name
+from app.contract.table import DYNAMODB_ACTIONS
 from infra.config import RETENTION_NAMES, StageConfig
 
 HANDLER = "app.aws_lambda.handler.handler"

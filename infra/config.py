@@ -5,11 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import TypeAdapter
-
-from app.config import Settings
+from app.contract.environment import GREET_DELAY_RANGE, LOG_LEVELS
 
 Stage = Literal["dev", "prod"]
 STAGES: tuple[Stage, ...] = ("dev", "prod")
@@ -26,6 +24,9 @@ RETENTION_NAMES = {
 }  # fmt: skip
 RETENTION_DAYS = tuple(RETENTION_NAMES)
 MAX_INTEGRATION_SECONDS = 29  # an HTTP API waits at most 30 s for its integration
+# How CodeDeploy may shift `live` (infra/deployment.py): each canary or linear shift keeps the new
+# version on part of the traffic long enough for a rollback alarm to evaluate it.
+DEPLOYMENTS = ("all-at-once", "canary-10-10m", "canary-10-15m", "linear-10-1m")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +58,8 @@ KNOBS: tuple[Knob, ...] = (
     Knob(
         "deployment",
         "all-at-once",
-        "canary-10-5m",
-        "how CodeDeploy shifts `live`: "
-        + ", ".join(
-            f"`{name}`" for name in ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
-        ),
+        "canary-10-10m",
+        "how CodeDeploy shifts `live`: " + ", ".join(f"`{name}`" for name in DEPLOYMENTS),
     ),
     Knob("alarm-email", "", "", "e-mail address subscribed to the alarm topic; empty: none"),
     Knob("alarm-errors", 5, 1, "Lambda errors (function failures) per period that alarm"),
@@ -78,7 +76,6 @@ KNOBS: tuple[Knob, ...] = (
     Knob("alarm-dynamodb-errors", 5, 1, "DynamoDB system errors per period that alarm"),
     Knob("alarm-concurrency-percent", 80, 80, "concurrency alarm, in % of the reserved limit"),
 )
-DEPLOYMENTS = ("all-at-once", "canary-10-5m", "canary-10-10m", "linear-10-1m")
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,19 +226,12 @@ def _bounded(kind: Callable[[Any], T], low: float, high: float) -> Callable[[Any
     return parse
 
 
-# The app's own bounds for GREET_DELAY (one source: the Settings field).
-_GREET_DELAY = TypeAdapter(Annotated[float, *Settings.model_fields["greet_delay"].metadata])
-
-
-def _greet_delay(raw: Any) -> float:
-    try:
-        return _GREET_DELAY.validate_python(float(raw))
-    except Exception as error:  # pydantic's ValidationError is a ValueError already
-        raise ValueError(str(error).splitlines()[-1].strip()) from None
+# The app's own bounds for GREET_DELAY (one source: the contract the Settings field uses).
+_greet_delay = _bounded(float, *GREET_DELAY_RANGE)
 
 
 def _log_level(raw: Any) -> str:
     level = str(raw).strip().upper()
-    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-        raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected {', '.join(LOG_LEVELS[:-1])} or {LOG_LEVELS[-1]}")
     return level

@@ -6,6 +6,13 @@ CloudFormation finishes the ``AWS::Lambda::Version`` only once the snapshot is r
 then does it update the alias, and that update (``UpdatePolicy: CodeDeployLambdaAliasUpdate``)
 is a CodeDeploy deployment: canary or linear in prod, all at once in dev (the ``deployment``
 knob). An alarm that fires meanwhile points the alias back at the previous version.
+
+The rollback alarms judge the new version on what it does itself: its own errors and duration
+(``ExecutedVersion`` metrics of the alias) and the API's 5xx share. A canary keeps the new version
+on 10 % of the traffic for 10 minutes: with 1-minute periods an alarm needs 2 to 3 of them plus
+the metrics' delay of a few minutes, which a 5-minute canary does not leave. All at once (dev's
+default) moves every request at once, so no alarm can evaluate the new version before the
+deployment ends: there, alarms page but never roll back.
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ from infra.config import StageConfig
 
 DEPLOYMENT_CONFIGS = {
     "all-at-once": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
-    "canary-10-5m": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
     "canary-10-10m": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES,
+    "canary-10-15m": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_15_MINUTES,
     "linear-10-1m": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
 }
 
@@ -37,8 +44,13 @@ class SafeDeployment(Construct):
         config: StageConfig,
         alias: lambda_.Alias,
         alarms: list[cloudwatch.Alarm],
+        canary_alarms: list[cloudwatch.Alarm],
     ) -> None:
         super().__init__(scope, id)
+        # The per-version alarms follow the version being deployed: CloudFormation must update
+        # them before the alias update starts the CodeDeploy deployment they judge.
+        for alarm in canary_alarms:
+            alias.node.add_dependency(alarm)
         self.group = codedeploy.LambdaDeploymentGroup(
             self,
             "Group",

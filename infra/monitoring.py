@@ -1,16 +1,20 @@
 """Alarms on the ``live`` alias, the API and the table; one SNS topic; a golden-signals dashboard.
 
 Every threshold is a context knob (``alarm-*``, infra/config.py). Missing data is "not
-breaching" everywhere: no invocation means no error, and a quiet dev stage stays green. dev
-looks at 5-minute periods and prod at 1-minute ones (a canary lasts 5 minutes); both need 2
-breaching periods out of 3, so one slow request on a quiet stage pages nobody.
+breaching" everywhere: no invocation means no error, and a quiet dev stage stays green. Stages
+that deploy all at once (dev) look at 5-minute periods, those with a canary (prod) at 1-minute
+ones; all need 2 breaching periods out of 3, so one slow request on a quiet stage pages nobody.
+
+Throttles (Lambda's and DynamoDB's) page but never roll a deployment back: they follow traffic
+and capacity, not the version. The ``Canary*`` alarms watch the version the alias was last
+deployed with, by ``ExecutedVersion``, so a canary's 10 % is judged on its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -23,8 +27,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from app import metrics
-from app.store.dynamodb.table import DYNAMODB_ACTIONS
+from app.contract import metrics
+from app.contract.table import DYNAMODB_ACTIONS
 from infra.config import StageConfig
 
 # Every DynamoDB operation the store calls (its IAM actions, and the transactions they allow).
@@ -36,14 +40,10 @@ TABLE_OPERATIONS = tuple(
 )
 # Below this many requests in a period, the 5xx share counts as 0 (2 requests, 1 error ≠ 50 %).
 MIN_REQUESTS_FOR_RATE = 10
-ROLLBACK_ALARMS = (
-    "LambdaErrors",
-    "LambdaThrottles",
-    "LambdaDurationP99",
-    "Api5xxRate",
-    "ApiLatencyP99",
-    "DynamoDBThrottles",
-)
+# What the new version does itself. The app answers its own failures as HTTP 500 (no Lambda
+# error): only the API's 5xx share sees them, diluted by the versions sharing the traffic.
+CANARY_ALARMS = ("CanaryErrors", "CanaryDurationP99")
+ROLLBACK_ALARMS = (*CANARY_ALARMS, "Api5xxRate")
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,19 @@ class OrdersMonitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.config = config
-        self.period = Duration.minutes(1 if config.is_prod else 5)
+        canary = config.deployment != "all-at-once"
+        self.period = Duration.minutes(1 if config.is_prod or canary else 5)
         self.topic = self._topic()
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         self._alarms(watched)
         self.rollback_alarms = [self.alarms[name] for name in ROLLBACK_ALARMS]
+        self.canary_alarms = [self.alarms[name] for name in CANARY_ALARMS]
         self.dashboard = self._dashboard(watched)
+
+    @property
+    def alarm_prefix(self) -> str:
+        """Every alarm's name starts with it; the topic and its key trust only these alarms."""
+        return f"orders-api-{self.config.stage}-"
 
     def _topic(self) -> sns.Topic:
         # CloudWatch publishes to an encrypted topic only with a customer managed key it may use.
@@ -80,9 +87,6 @@ class OrdersMonitoring(Construct):
             description=f"Orders API ({self.config.stage}) alarm topic encryption",
             enable_key_rotation=True,
         )
-        key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
-        )
         topic = sns.Topic(
             self,
             "Alarms",
@@ -90,9 +94,44 @@ class OrdersMonitoring(Construct):
             master_key=key,
             enforce_ssl=True,
         )
+        # A topic policy replaces SNS's default one, and enforce_ssl's holds only a Deny: CloudWatch
+        # is allowed explicitly, on behalf of this stack's alarms only (confused deputy), on the
+        # topic and on the key SNS encrypts with while CloudWatch publishes.
+        cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch_alarms],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions=self._alarm_source(),
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsEncrypt",
+                principals=[cloudwatch_alarms],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=self._alarm_source(),
+            )
+        )
         if self.config.alarm_email:
             topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
         return topic
+
+    def _alarm_source(self) -> dict[str, dict[str, str]]:
+        stack = Stack.of(self)
+        alarms = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"{self.alarm_prefix}*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": alarms},
+        }
 
     def _alarms(self, w: Monitored) -> None:
         t = self.config.alarms
@@ -115,6 +154,19 @@ class OrdersMonitoring(Construct):
             w.alias.metric_duration(period=p, statistic="p99"),
             timeout_ms * t.duration_percent / 100,
             f"p99 duration is above {t.duration_percent} % of the {timeout_ms} ms timeout.",
+        )
+        self._alarm(
+            "CanaryErrors",
+            self._version_metric(w, "Errors", "Sum"),
+            t.errors,
+            "The version deployed last failed (crash, timeout, out of memory) on the live alias.",
+        )
+        self._alarm(
+            "CanaryDurationP99",
+            self._version_metric(w, "Duration", "p99"),
+            timeout_ms * t.duration_percent / 100,
+            f"The version deployed last has a p99 duration above {t.duration_percent} % of the "
+            f"{timeout_ms} ms timeout.",
         )
         server_errors = w.api.metric_server_error(period=p, statistic="Sum")
         requests = w.api.metric_count(period=p, statistic="Sum")
@@ -166,12 +218,28 @@ class OrdersMonitoring(Construct):
                 f"{self.config.reserved_concurrency}.",
             )
 
+    def _version_metric(self, w: Monitored, name: str, statistic: str) -> cloudwatch.Metric:
+        """``name`` of the alias's invocations that ran the version the alias was deployed with."""
+        function = w.function.function_name
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=name,
+            dimensions_map={
+                "FunctionName": function,
+                "Resource": f"{function}:{w.alias.alias_name}",
+                "ExecutedVersion": w.alias.version.version,
+            },
+            statistic=statistic,
+            period=self.period,
+        )
+
     def _alarm(
         self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
             name,
+            alarm_name=self.alarm_prefix + name,
             metric=metric,
             alarm_description=description + " Runbook: docs/operations.md.",
             threshold=threshold,

@@ -10,7 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
+from app.contract.table import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE, KeyAttribute
 from infra.api import OrdersHttpApi
 from infra.auth import jwt_issuer
 from infra.bundling import lambda_code
@@ -80,6 +80,7 @@ class OrdersApiStack(Stack):
             config=config,
             alias=orders.alias,
             alarms=monitoring.rollback_alarms,
+            canary_alarms=monitoring.canary_alarms,
         )
 
         CfnOutput(self, "ApiUrl", value=http.stage.url, description="Base URL of the API")

@@ -65,7 +65,8 @@ async def fresh_dynamodb_table(endpoint: str) -> str:
 
     url = f"dynamodb://orders-{uuid.uuid4().hex}?endpoint={endpoint}"
     # moto on a busy machine can take seconds to create a table: wait longer than the app does.
-    assert await create_table(replace(DynamoDBConfig.from_url(url), read_timeout=20))
+    config = replace(DynamoDBConfig.from_url(url), connect_timeout=20, read_timeout=20)
+    assert await create_table(config)
     return url
 
 
@@ -120,6 +121,7 @@ SLOW_MODULES = frozenset(
         "test_smoke_live",
         "test_server",
         "test_dynamodb_faults",
+        "test_sqlite_faults",
         "test_browser_cors",
         "test_process_lifecycle",
         "test_server_limits",

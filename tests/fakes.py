@@ -6,8 +6,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from app.idempotency import ClaimLost, Completion, IdempotencyRecord
-from app.orders import Order, StoreUnavailable
+from app.domain.idempotency import ClaimLost, Completion, IdempotencyRecord
+from app.domain.orders import Order, StoreUnavailable
 from app.store import OrderStore
 
 

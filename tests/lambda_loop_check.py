@@ -21,7 +21,7 @@ from fastapi import FastAPI, Request
 
 from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
-from app.identity import GatewayIdentity
+from app.identity.providers import GatewayIdentity
 from app.main import create_app
 from app.store import OrderStore, open_store
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote
 
 import httpx
 
-from app.gateway_routes import match_route
+from app.contract.gateway_routes import match_route
 from devtools.gateway.events import routed_event
 from tests.support import TEST_USER_HEADER
 

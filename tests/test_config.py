@@ -7,11 +7,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from app.aws_lambda.factory import lambda_settings
-from app.config import ConfigError, Settings, env_name, load_settings
+from app.config import ConfigError, LogLevel, Settings, load_settings
+from app.contract.environment import GREET_DELAY_RANGE, LOG_LEVELS, SETTINGS, env_name
 from app.store import open_store
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
@@ -43,6 +45,18 @@ def test_the_development_owner_follows_the_subject_rule(
 def test_env_name_rejects_unknown_fields() -> None:
     with pytest.raises(KeyError):
         env_name("nope")
+
+
+def test_the_contract_names_every_setting_and_its_bounds() -> None:
+    """infra/ reads the variables and bounds from app.contract: they are the Settings' own."""
+    assert set(Settings.model_fields) == SETTINGS
+    assert get_args(LogLevel) == LOG_LEVELS
+    low, high = GREET_DELAY_RANGE
+    assert Settings(greet_delay=low).greet_delay == low
+    assert Settings(greet_delay=high).greet_delay == high
+    for outside in (low - 0.001, high + 0.001):
+        with pytest.raises(ValueError, match="greet_delay"):
+            Settings(greet_delay=outside)
 
 
 @pytest.mark.parametrize(

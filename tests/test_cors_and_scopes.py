@@ -1,5 +1,5 @@
-"""``make run`` serves the CORS policy of app/cors.py from CORS_ORIGINS, and jwt mode requires
-JWT_SCOPES as the stack's authorizer does (a token without one of them: 403)."""
+"""``make run`` serves the CORS policy of app/contract/cors.py from CORS_ORIGINS, and jwt mode
+requires JWT_SCOPES as the stack's authorizer does (a token without one of them: 403)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app import cors
 from app.config import Settings
+from app.contract import cors
 from app.main import create_app
 from tests.oidc import AUDIENCE, LocalIssuer, serve_issuer
 from tests.support import order_body

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.config import Settings
+from app.http.routes.docs import ASSETS, local_assets
 from app.main import create_app
-from app.routes.docs import ASSETS, local_assets
 
 pytestmark = pytest.mark.anyio
 

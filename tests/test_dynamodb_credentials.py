@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from app.aws_lambda import lifecycle
 from app.aws_lambda.adapter import LambdaAdapter
-from app.orders import Order, OrderItem, Size, Status
+from app.domain.orders import Order, OrderItem, Size, Status
 from app.store.dynamodb.admin import table_status
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig

@@ -7,18 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.orders import Order, OrderItem, Size, Status
+from app.contract.table import KEY_SCHEMA, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from app.domain.orders import Order, OrderItem, Size, Status
 from app.service import OrdersService, new_order_id
 from app.store.dynamodb.admin import create_table, main
 from app.store.dynamodb.store import DynamoDBStore
-from app.store.dynamodb.table import (
-    IDEMPOTENCY_PREFIX,
-    KEY_SCHEMA,
-    PARTITION_KEY,
-    SORT_KEY,
-    TTL_ATTRIBUTE,
-    order_sort_key,
-)
+from app.store.dynamodb.table import IDEMPOTENCY_PREFIX, order_sort_key
 from tests.conftest import fresh_dynamodb_table
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app import cors as app_cors
 from app.aws_lambda.factory import build_handler
 from app.config import Settings
+from app.contract import cors as app_cors
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.authorizer import Authorizer, Denied

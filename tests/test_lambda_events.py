@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.aws_lambda.adapter import LambdaAdapter
 from app.config import Settings
-from app.identity import GatewayIdentity
+from app.identity.providers import GatewayIdentity
 from app.main import create_app
 from app.store import open_store
 from tests.lambda_transport import check_proxy_response

@@ -17,7 +17,7 @@ import pytest
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
-from app.gateway_routes import PUBLIC_PATHS
+from app.contract.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
 from tests.test_lambda_responses import TEA, at
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.config import DEFAULT_MAX_BODY_BYTES, Settings
-from app.routes.orders import MAX_PAGE_BYTES
+from app.http.routes.orders import MAX_PAGE_BYTES
 from tests.test_pagination import LINK
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # 100 orders of 64 KiB through every cell

@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
-from app import metrics
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
 from app.config import Settings
-from app.idempotency import Completion
+from app.contract import metrics
+from app.domain.idempotency import Completion
+from app.domain.orders import Order
+from app.http.middleware.request_ids import TRACE_ENV
 from app.main import create_app
-from app.orders import Order
-from app.request_ids import TRACE_ENV
 from app.store import open_store
 from tests.fakes import ControlledStore
 from tests.test_lambda_identity import claims
@@ -147,6 +147,14 @@ def test_every_request_writes_one_valid_emf_line_per_route_template(
 
 
 BUSINESS = set(metrics.BUSINESS_COUNTS)
+
+
+def test_the_contract_names_endpoints_the_app_has(tmp_path: Path) -> None:
+    """The counted endpoints are the contract's names: renaming a route must fail here."""
+    app = create_app(Settings(store_url=f"sqlite:///{tmp_path / 'orders.db'}"))
+    names = {getattr(route, "name", None) for route in app.routes}
+    assert set(metrics.SUCCESS_COUNTS) <= names
+    assert set(metrics.SUCCESS_COUNTS.values()) <= BUSINESS
 
 
 class BrokenStore(ControlledStore):

@@ -12,7 +12,7 @@ import jsonschema_rs
 import pytest
 
 from app.config import Settings
-from app.gateway_routes import PUBLIC_PATHS
+from app.contract.gateway_routes import PUBLIC_PATHS
 from app.main import create_app
 from tests.test_orders_api import PRODUCT_NAMES
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.orders import Order, OrderItem, Size, Status
-from app.schemas import GetOrderSchema
+from app.domain.orders import Order, OrderItem, Size, Status
+from app.http.schemas import GetOrderSchema
 from app.service import new_order_id
 from app.store.paging import ITEM_OVERHEAD, ORDER_OVERHEAD, PageFiller, encoded_size
 

@@ -129,6 +129,7 @@ async def test_an_oversized_head_is_431_and_never_buffered(
     for answer in answers:
         assert answer is not None
         assert (answer.status, answer.detail()) == (431, "Request header fields too large")
+        assert answer.body == b'{"detail":"Request header fields too large"}'  # as the app's
     small = await exchange(server, request, b"connection: close\r\n\r\n")
     assert small is not None
     assert small.status == 200
@@ -187,7 +188,7 @@ async def test_connections_beyond_the_cap_get_503(server: int) -> None:
         assert len(refused) >= 8  # the others wait for a request, within the cap
         assert all(a.startswith(b"HTTP/1.1 503 Service Unavailable\r\n") for a in refused)
         assert b"retry-after: 1\r\n" in refused[0]
-        assert refused[0].endswith(b'{"detail": "Too many open connections; retry later"}')
+        assert refused[0].endswith(b'{"detail":"Too many open connections; retry later"}')
     finally:
         for _, writer in opened:
             writer.close()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.idempotency import ClaimLost, Completion
-from app.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
+from app.domain.idempotency import ClaimLost, Completion
+from app.domain.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
 from app.service import new_order_id
 from app.store import OrderStore, open_store
 from app.store.paging import encoded_size

@@ -17,6 +17,7 @@ import asyncio
 import atexit
 import json
 import logging
+import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -31,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
-from app.request_ids import gateway_request_id, trace_id
+from app.http.middleware.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
 
@@ -52,6 +53,8 @@ class LambdaAdapter:
         self.app = app
         self._on_restore = on_restore
         self._closed = False
+        # Held while the loop runs: SIGTERM's shutdown comes from a thread of its own.
+        self._running = threading.Lock()
         self.config = LambdaConfig(
             api_gateway_base_path="/",
             text_mime_types=[*DEFAULT_TEXT_MIME_TYPES],
@@ -69,7 +72,10 @@ class LambdaAdapter:
 
     def __call__(self, event: Any, context: Any) -> ProxyResponse:
         try:
-            return self.loop.run_until_complete(self._serve(event, context))
+            with self._running:
+                if self._closed:  # an invocation that arrived after the shutdown began
+                    return error_response(event, 503, "The environment is shutting down; retry")
+                return self.loop.run_until_complete(self._serve(event, context))
         except Exception:
             logger.exception("Lambda invocation failed", extra=_ids(event, context))
             return error_response(event, 500, "Internal Server Error")
@@ -77,7 +83,8 @@ class LambdaAdapter:
     def after_restore(self) -> None:
         """Run the app's ``on_restore`` on the environment's loop (between invocations)."""
         if self._on_restore is not None:
-            self.loop.run_until_complete(self._on_restore())
+            with self._running:
+                self.loop.run_until_complete(self._on_restore())
 
     def close(self) -> None:
         """Run the app's shutdown once and close the loop (on SIGTERM or at exit; a no-op
@@ -85,11 +92,14 @@ class LambdaAdapter:
         if self._closed:
             return
         self._closed = True
-        if self.loop.is_running():  # a signal during an invocation: the loop is busy
+        if not self._running.acquire(blocking=False):  # a signal during an invocation
             logger.warning("Lambda environment stopped during an invocation; no shutdown")
             return
-        self.loop.run_until_complete(self.lifespan.shutdown())
-        self.loop.close()
+        try:
+            self.loop.run_until_complete(self.lifespan.shutdown())
+            self.loop.close()
+        finally:
+            self._running.release()
         logger.info("Lambda environment shut down")
 
     async def _serve(self, event: Any, context: Any) -> ProxyResponse:
@@ -199,7 +209,7 @@ def _guarded(app: ASGIApp) -> ASGIApp:
             logger.exception("Unhandled error in the ASGI app")
             if progress["started"]:
                 raise
-            body = json.dumps({"detail": "Internal Server Error"}).encode()
+            body = json.dumps({"detail": "Internal Server Error"}, separators=(",", ":")).encode()
             await send(
                 {
                     "type": "http.response.start",
@@ -216,7 +226,7 @@ def error_response(event: object, status: int, detail: str) -> ProxyResponse:
     """A JSON error in the proxy response shape the event's source expects."""
     response: ProxyResponse = {
         "statusCode": status,
-        "body": json.dumps({"detail": detail}),
+        "body": json.dumps({"detail": detail}, separators=(",", ":")),
         "isBase64Encoded": False,
     }
     headers = {"content-type": "application/json"}

@@ -10,7 +10,8 @@ import os
 from typing import Any
 
 from app.aws_lambda.adapter import LambdaAdapter
-from app.config import Settings, env_name, load_settings
+from app.config import Settings, load_settings
+from app.contract.environment import env_name
 from app.main import create_app
 from app.store.protocol import Reconnects
 

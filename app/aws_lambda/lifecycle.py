@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import atexit
 import importlib
-import os
 import random
 import signal
 import threading
 from collections.abc import Callable
-from types import FrameType
 
 from app.aws_lambda.adapter import LambdaAdapter
 
@@ -48,17 +46,31 @@ def register_after_restore(hook: Callable[[], object]) -> bool:
 
 
 def on_sigterm(shutdown: Callable[[], None]) -> None:
-    """On SIGTERM run ``shutdown``, then end the process as the signal would have."""
+    """On SIGTERM, whichever thread it reaches, run ``shutdown``, then end the process as the
+    signal would have.
+
+    A Python signal handler runs only in the main thread, and only once that thread runs
+    Python code again. awslambdaric (Python >= 3.12) waits for the next invocation in a worker
+    thread while the main thread blocks joining it: a process-directed SIGTERM that the kernel
+    delivers to the worker trips Python's flag, the main thread never wakes, and Lambda's
+    SIGKILL follows with the app's shutdown never run. So SIGTERM is blocked in the main thread
+    (every thread started later inherits the mask, the runtime's pollers included) and one
+    daemon thread takes it with ``sigwait``: the kernel can hand it to no other thread.
+    Processes started from this one inherit the blocked SIGTERM; the function starts none.
+    """
     previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_IGN:
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
-    def handle(signum: int, frame: FrameType | None) -> None:
+    def wait() -> None:
+        signum = signal.sigwait({signal.SIGTERM})
         shutdown()
-        if previous is signal.SIG_IGN:
-            return
         if callable(previous):
-            previous(signum, frame)
+            previous(signum, None)
             return
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        # The default action, now that this thread accepts the signal: the process ends by it.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, handle)
+    threading.Thread(target=wait, name="sigterm", daemon=True).start()

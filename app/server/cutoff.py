@@ -17,7 +17,9 @@ from app.main import create_app
 
 logger = logging.getLogger("app.server")
 
-CUT_OFF = json.dumps({"detail": "The server stopped before this request finished; retry"})
+CUT_OFF = json.dumps(
+    {"detail": "The server stopped before this request finished; retry"}, separators=(",", ":")
+)
 
 
 def served_app() -> ASGIApp:

@@ -110,7 +110,7 @@ class Guard:
         """
         self.cancel()
         self.answered = True
-        body = json.dumps({"detail": detail}).encode()
+        body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "content-type: application/json",

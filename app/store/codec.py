@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from app.orders import OrderItem, Size
+from app.domain.orders import OrderItem, Size
 
 
 def dump_items(items: Iterable[OrderItem]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from json.encoder import encode_basestring
 
-from app.orders import Order
+from app.domain.orders import Order
 
 # Upper bounds of what surrounds the product names in an order's compact JSON: the id, time,
 # status, field names and punctuation (119 bytes at most), and per item the size, quantity,

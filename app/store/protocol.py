@@ -9,8 +9,8 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from app.idempotency import Completion, IdempotencyRecord
-from app.orders import Order, OrderItem, Page, Status
+from app.domain.idempotency import Completion, IdempotencyRecord
+from app.domain.orders import Order, OrderItem, Page, Status
 
 
 class OrderStore(Protocol):

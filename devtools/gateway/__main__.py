@@ -9,8 +9,8 @@ start and easy to debug, but none of Lambda's rules apply.
 
 The authorizer trusts JWT_ISSUER / JWT_AUDIENCE / JWT_JWKS_URL and requires one of JWT_SCOPES;
 when JWT_ISSUER is unset, the local development issuer (``make token``). With CORS_ORIGINS set,
-the API's CORS configuration (policy: ``app/cors.py``) as the stack's ``cors-origins`` context
-sets it.
+the API's CORS configuration (policy: ``app/contract/cors.py``) as the stack's ``cors-origins``
+context sets it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from app.aws_lambda.factory import build_handler
-from app.config import ConfigError, env_name, exit_for, load_settings
+from app.config import ConfigError, exit_for, load_settings
+from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer

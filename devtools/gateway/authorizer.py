@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.auth.errors import InsufficientScope, InvalidToken, JWKSUnavailable
-from app.auth.jwks import JWKSCache, jwks_cache_for
-from app.auth.verifier import JWTVerifier
+from app.identity.exceptions import InsufficientScope, InvalidToken, JWKSUnavailable
+from app.identity.jwks import JWKSCache, jwks_cache_for
+from app.identity.verifier import JWTVerifier
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ are returned only to a request with an ``Origin`` (a preflight also needs
 ``Access-Control-Request-Method``); it adds the configured headers to the integration's response
 and ignores any CORS headers the integration returns. A route that matches the preflight and
 has an authorizer still runs it first (which is why the stack gives every protected path an
-unauthenticated ``OPTIONS`` route: ``app/gateway_routes.py``).
+unauthenticated ``OPTIONS`` route: ``app/contract/gateway_routes.py``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from app import cors
+from app.contract import cors
 
 
 @dataclass(frozen=True, slots=True)
 class CorsConfiguration:
-    """The API's ``CorsConfiguration``: origins from settings, the rest from ``app.cors``."""
+    """The API's ``CorsConfiguration``: origins from settings, the rest from the policy."""
 
     allow_origins: tuple[str, ...]
     allow_methods: tuple[str, ...] = cors.ALLOW_METHODS

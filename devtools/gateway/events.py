@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from app.gateway_routes import GatewayRoute, match_route
+from app.contract.gateway_routes import GatewayRoute, match_route
 
 ACCOUNT_ID = "123456789012"
 API_ID = "local"

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.gateway_routes import match_route
+from app.contract.gateway_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
 from devtools.gateway.cors import CorsConfiguration, apply_cors, is_preflight, preflight_response
 from devtools.gateway.events import http_api_event, new_request_id

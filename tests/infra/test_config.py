@@ -28,7 +28,7 @@ def test_defaults_differ_by_stage() -> None:
 
 def test_operations_defaults_differ_by_stage() -> None:
     dev, prod = config(), config(stage="prod")
-    assert (dev.deployment, prod.deployment) == ("all-at-once", "canary-10-5m")
+    assert (dev.deployment, prod.deployment) == ("all-at-once", "canary-10-10m")
     assert (dev.reserved_concurrency, prod.reserved_concurrency) == (10, 100)
     assert dev.alarm_email is None
     assert (dev.alarms.errors, prod.alarms.errors) == (5, 1)

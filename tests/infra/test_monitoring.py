@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from app import metrics
+from app.contract import metrics
 from infra.config import StageConfig
 from tests.infra.conftest import Synthesized
 
@@ -225,7 +225,7 @@ def test_codedeploy_shifts_the_live_alias_and_rolls_back_on_the_alarms(
 ) -> None:
     expected = {
         "dev": "CodeDeployDefault.LambdaAllAtOnce",
-        "prod": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        "prod": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
     }[stage.context["stage"]]
     group_id, group = stage.only("AWS::CodeDeploy::DeploymentGroup")
     properties = group["Properties"]
@@ -243,7 +243,7 @@ def test_codedeploy_shifts_the_live_alias_and_rolls_back_on_the_alarms(
     names = {json.dumps({"Ref": logical_id}): p["Properties"] for logical_id, p in by_id.items()}
     rollback = [names[w] for w in wired]
     watched = {a.get("MetricName") or _math_metric(a) for a in rollback}
-    assert watched == {"Errors", "Throttles", "Duration", "5xx", "Latency", "ThrottledRequests"}
+    assert watched == {"Errors", "Duration", "5xx"}
     _, alias = stage.only("AWS::Lambda::Alias")
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
     assert update["DeploymentGroupName"] == {"Ref": group_id}

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
-from app import cors as app_cors
-from app.config import env_name
-from app.gateway_routes import GATEWAY_ROUTES
+from app.contract import cors as app_cors
+from app.contract.environment import env_name
+from app.contract.gateway_routes import GATEWAY_ROUTES
 from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
 

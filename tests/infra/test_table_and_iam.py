@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from app.store.dynamodb.table import DYNAMODB_ACTIONS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
+from app.contract.table import DYNAMODB_ACTIONS, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from tests.infra.conftest import Synthesized
 
 

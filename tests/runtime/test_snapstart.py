@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -138,5 +140,43 @@ def test_sigterm_or_the_runtimes_exit_run_the_apps_shutdown_once(
     service = start_lambda(orders_function, init_type=init_type)
     assert status(service, routed_event("GET", "/health", headers=HOST)) == 200
     assert service.stop(how) == exit_status
+    shutdowns = [line for line in service.logs.lines() if "Lambda environment shut down" in line]
+    assert len(shutdowns) == 1
+
+
+def threads_accepting(pid: int, signum: int) -> tuple[int, list[int]]:
+    """(how many threads ``pid`` has, the ids of those whose mask lets ``signum`` through)."""
+    tasks = sorted(int(tid) for tid in os.listdir(f"/proc/{pid}/task"))
+    accepting = []
+    for tid in tasks:
+        status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        blocked = int(
+            next(line for line in status.splitlines() if line.startswith("SigBlk:"))[7:], 16
+        )
+        if not blocked & (1 << (signum - 1)):
+            accepting.append(tid)
+    return len(tasks), accepting
+
+
+@pytest.mark.parametrize("init_type", ["on-demand", "snap-start"])
+def test_sigterm_can_reach_only_the_thread_that_runs_the_shutdown(
+    orders_function: FunctionConfig, start_lambda: StartLambda, init_type: str
+) -> None:
+    """signal(7): the kernel gives a process-directed signal to any thread that does not block
+    it. The runtime client waits for the next event in a worker thread while the main thread
+    blocks joining it; a SIGTERM given to that worker never runs a Python handler, and Lambda's
+    SIGKILL comes with the app's shutdown never run. At rest, one thread alone may take it."""
+    service = start_lambda(orders_function, init_type=init_type)
+    assert status(service, routed_event("GET", "/health", headers=HOST)) == 200
+    environment = service.environment
+    assert environment is not None
+    assert environment.process is not None
+    pid = environment.process.pid
+    deadline = time.monotonic() + 10
+    while (counted := threads_accepting(pid, signal.SIGTERM))[0] < 2:  # the poller started
+        assert time.monotonic() < deadline, counted
+        time.sleep(0.05)
+    assert len(counted[1]) == 1, counted
+    assert service.stop("sigterm") == -signal.SIGTERM
     shutdowns = [line for line in service.logs.lines() if "Lambda environment shut down" in line]
     assert len(shutdowns) == 1

@@ -16,10 +16,10 @@ from typing import Any
 
 from aiodynamo.errors import TableNotFound
 
+from app.contract.table import KEY_SCHEMA, TTL_ATTRIBUTE
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
 from app.store.dynamodb.store import DynamoDBStore
-from app.store.dynamodb.table import KEY_SCHEMA, TTL_ATTRIBUTE
 
 ACTIVE_POLLS, POLL_INTERVAL = 120, 0.5  # wait at most a minute for a new table
 

@@ -17,11 +17,12 @@ from typing import Any
 from aiodynamo.errors import ConditionalCheckFailed, TransactionCanceled
 from aiodynamo.utils import dy2py, py2dy
 
-from app.idempotency import ClaimLost, Completion, IdempotencyRecord
-from app.orders import Order
+from app.contract.table import TTL_ATTRIBUTE
+from app.domain.idempotency import ClaimLost, Completion, IdempotencyRecord
+from app.domain.orders import Order
 from app.store.dynamodb.expressions import with_expressions
 from app.store.dynamodb.items import PK, SK, to_item, to_order
-from app.store.dynamodb.table import IDEMPOTENCY_PREFIX, TTL_ATTRIBUTE
+from app.store.dynamodb.table import IDEMPOTENCY_PREFIX
 
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from app.orders import Order, Status
+from app.contract.table import PARTITION_KEY, SORT_KEY
+from app.domain.orders import Order, Status
 from app.store.codec import dump_items, load_items
-from app.store.dynamodb.table import PARTITION_KEY, SORT_KEY, order_id_from_sort_key, order_sort_key
+from app.store.dynamodb.table import order_id_from_sort_key, order_sort_key
 
 PK, SK = PARTITION_KEY.name, SORT_KEY.name
 WRITE_ID = "write_id"

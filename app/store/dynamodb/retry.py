@@ -3,18 +3,16 @@
 aiodynamo's own ``throttle_config`` is not used for this (the client is given a single-attempt
 config): it does not retry ``RequestLimitExceeded`` or 5xx other than 500/503, and its time limit
 is checked before a sleep and another attempt, so the total can overshoot. Here one deadline
-bounds every attempt, wait and follow-up request of one store operation, and ``one_budget``
-makes several operations (a keyed request's claim, write and release) share one deadline.
+bounds every attempt, wait and follow-up request of one store operation, and
+``app.store.budget.one_budget`` makes several operations (a keyed request's claim, write and
+release) share one deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import TypeVar
 
@@ -38,29 +36,13 @@ from aiodynamo.errors import (
     ValidationException,
 )
 
-from app.orders import StoreUnavailable
+from app.domain.orders import StoreUnavailable
+from app.store.budget import deadline
 from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
 
 logger = logging.getLogger("app.store.dynamodb")
 
 T = TypeVar("T")
-
-# When set: the loop time by which every store operation started in this context must end.
-_shared_deadline: ContextVar[float | None] = ContextVar("dynamodb_deadline", default=None)
-
-
-@contextmanager
-def one_budget(policy: RetryPolicy) -> Iterator[timedelta]:
-    """Every store operation started inside ends by one deadline, ``policy.budget`` from now
-    (or an enclosing scope's, if earlier). Yields the time that leaves."""
-    now = asyncio.get_running_loop().time()
-    outer = _shared_deadline.get()
-    ends = now + policy.budget if outer is None else min(outer, now + policy.budget)
-    token = _shared_deadline.set(ends)
-    try:
-        yield timedelta(seconds=max(0.0, ends - now))
-    finally:
-        _shared_deadline.reset(token)
 
 
 class Fault(Enum):
@@ -140,7 +122,7 @@ class Retrier:
         self._loop = asyncio.get_running_loop()
         self._started = self._loop.time()
         self._deadline = self._started + policy.budget
-        shared = _shared_deadline.get()
+        shared = deadline()
         if shared is not None:
             self._deadline = min(self._deadline, shared)
         self.maybe_applied = False

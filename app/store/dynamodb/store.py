@@ -23,8 +23,8 @@ from aiodynamo.credentials import Credentials
 from aiodynamo.errors import ConditionalCheckFailed
 from aiodynamo.utils import dy2py, py2dy
 
-from app.idempotency import Completion, IdempotencyRecord
-from app.orders import (
+from app.domain.idempotency import Completion, IdempotencyRecord
+from app.domain.orders import (
     Order,
     OrderItem,
     OrderNotFound,
@@ -33,6 +33,7 @@ from app.orders import (
     Status,
     StoreUnavailable,
 )
+from app.store.budget import one_budget
 from app.store.codec import dump_items
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
@@ -46,7 +47,7 @@ from app.store.dynamodb.items import (
     to_item,
     to_order,
 )
-from app.store.dynamodb.retry import Retrier, misconfiguration, one_budget
+from app.store.dynamodb.retry import Retrier, misconfiguration
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
 from app.store.paging import PageFiller
@@ -364,7 +365,7 @@ class DynamoDBStore:
         await retry(partial(self._records.release, owner, key, fingerprint))
 
     def one_budget(self) -> AbstractContextManager[timedelta]:
-        return one_budget(self.config.retry)
+        return one_budget(self.config.retry.budget)
 
     async def check(self) -> None:
         """One eventually consistent GetItem of a key never written: the table answers."""

@@ -16,8 +16,8 @@ from uuid import UUID
 from aiodynamo.errors import TransactionCanceled
 from aiodynamo.utils import py2dy
 
-from app.idempotency import Completion
-from app.orders import Order, OrderItem, OrderNotFound, StateConflict, Status
+from app.domain.idempotency import Completion
+from app.domain.orders import Order, OrderItem, OrderNotFound, StateConflict, Status
 from app.store.codec import dump_items
 from app.store.dynamodb.config import RetryPolicy
 from app.store.dynamodb.expressions import with_expressions

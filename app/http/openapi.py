@@ -4,7 +4,7 @@ Routes declare their own responses, error bodies by reference to one ``ErrorSche
 (``error_response``: FastAPI builds a response field per ``model`` entry, about 40 for the same
 model, which cost cold starts route-building time). What depends on the identity mode is added
 here, once: with a verifying identity provider every non-public operation
-(``app.gateway_routes``) requires its security scheme and may answer 401.
+(``app.contract.gateway_routes``) requires its security scheme and may answer 401.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.gateway_routes import PUBLIC_PATHS
-from app.schemas import ErrorSchema
+from app.contract.gateway_routes import PUBLIC_PATHS
+from app.http.schemas import ErrorSchema
 
 SCHEME_NAME = "bearer"
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

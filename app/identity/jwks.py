@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import jwt
 
-from app.auth.errors import JWKSUnavailable
+from app.identity.exceptions import JWKSUnavailable
 
 logger = logging.getLogger("app.auth")
 

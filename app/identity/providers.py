@@ -1,6 +1,6 @@
 """Who is calling: one provider per identity mode, chosen at the composition root.
 
-The routes ask through one dependency, ``app.deps.Owner``.
+The routes ask through one dependency, ``app.http.deps.Owner``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from fastapi import Request
 
-from app.auth.errors import InvalidToken
-from app.auth.subject import subject_error
+from app.identity.exceptions import InvalidToken
+from app.identity.subject import subject_error
 
 if TYPE_CHECKING:
-    from app.auth.verifier import JWTVerifier
+    from app.identity.verifier import JWTVerifier
 
 logger = logging.getLogger("app.identity")
 
@@ -96,7 +96,7 @@ def gateway_subject(event: object) -> str | None:
     ``requestContext.authorizer.jwt.claims``; REST API Cognito authorizers (and HTTP API
     payload 1.0) at ``requestContext.authorizer.claims``. Only API Gateway writes
     ``requestContext``: nothing a client sends (headers, body, query) is consulted. The
-    subject must pass the rule every mode applies (``app.auth.subject``).
+    subject must pass the rule every mode applies (``app.identity.subject``).
     """
     context = _mapping(_mapping(event).get("requestContext"))
     authorizer = _mapping(context.get("authorizer"))

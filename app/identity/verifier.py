@@ -8,9 +8,9 @@ from typing import Any
 
 import jwt
 
-from app.auth.errors import InsufficientScope, InvalidToken
-from app.auth.jwks import JWKSCache
-from app.auth.subject import subject_error
+from app.identity.exceptions import InsufficientScope, InvalidToken
+from app.identity.jwks import JWKSCache
+from app.identity.subject import subject_error
 
 # Asymmetric algorithms only: "none" and the HMAC family can never be accepted, so a public
 # key can never be used as an HMAC secret (the RS/HS confusion attack).

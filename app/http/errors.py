@@ -10,10 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from app.auth.errors import JWKSUnavailable
-from app.idempotency import IdempotencyKeyReused, RequestInFlight
-from app.identity import NotAuthenticated
-from app.orders import (
+from app.domain.idempotency import IdempotencyKeyReused, RequestInFlight
+from app.domain.orders import (
     DomainError,
     InvalidCursor,
     InvalidTransition,
@@ -21,6 +19,8 @@ from app.orders import (
     PreconditionFailed,
     StoreUnavailable,
 )
+from app.identity.exceptions import JWKSUnavailable
+from app.identity.providers import NotAuthenticated
 
 logger = logging.getLogger("app.errors")
 
@@ -68,7 +68,7 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (FastAPI's default names only one route's).
 
-    HEAD is served wherever GET is (``app.head``).
+    HEAD is served wherever GET is (``app.http.middleware.head``).
     """
     routes = request.app.router.routes
     return [

@@ -52,7 +52,8 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(body, receive), send)
 
     async def _reject(self, send: Send) -> None:
-        payload = json.dumps({"detail": f"Request body larger than {self.max_body_bytes} bytes"})
+        detail = f"Request body larger than {self.max_body_bytes} bytes"
+        payload = json.dumps({"detail": detail}, separators=(",", ":"))
         await send(
             {
                 "type": "http.response.start",

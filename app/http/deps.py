@@ -10,8 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.etag import if_match_versions
-from app.identity import IdentityProvider
+from app.http.etag import if_match_versions
+from app.identity.providers import IdentityProvider
 from app.service import OrdersService
 
 

@@ -2,9 +2,9 @@
 
 CloudWatch Logs turns each line into metric values: no client, no API call, nothing to flush
 later (the line is written and flushed before the invocation returns). The line is built
-here, with ``json`` only, instead of with Powertools' metrics utility: importing that one
-costs 40-60 ms of cold start (its package also imports its Logger, jmespath and gzip) and
-adds 4.7 MB to an asset kept under 5 MB zipped; see docs/operations.md.
+here, with ``json`` only, instead of with Powertools' metrics utility, whose import and size
+the Lambda asset would pay for (docs/operations.md, docs/performance.md). The names and units
+are the contract's (``app.contract.metrics``), which the stack's alarms and dashboard read.
 
 Metrics are per route *template* (``GET /orders/{order_id}``), never per raw path. Business
 counts are read off the outcome the app already answered (which route, which status, whether
@@ -22,53 +22,25 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.request_ids import gateway_request_id, trace_id
-from app.routes import orders
-
-NAMESPACE = "OrdersApi"
-STAGE_DIMENSION = "stage"
-ROUTE_DIMENSION = "route"
-# Every value is published twice: for the stage as a whole and per route template.
-DIMENSION_SETS = ((STAGE_DIMENSION,), (STAGE_DIMENSION, ROUTE_DIMENSION))
-UNMATCHED = "UNMATCHED"  # no route template (404 for an unknown path): the raw path never leaves
-
-# Always present: ClientErrors and ServerErrors are 0 or 1, so their Average is the error rate.
-REQUESTS, LATENCY, CLIENT_ERRORS, SERVER_ERRORS = (
-    "Requests", "Latency", "ClientErrors", "ServerErrors",
-)  # fmt: skip
-# Present on the requests they count only.
-ORDERS_CREATED, ORDERS_PAID, ORDERS_CANCELLED = "OrdersCreated", "OrdersPaid", "OrdersCancelled"
-IDEMPOTENT_REPLAYS = "IdempotentReplays"
-CONFLICTS, PRECONDITION_FAILURES = "Conflicts", "PreconditionFailures"
-UNITS = {
-    REQUESTS: "Count",
-    LATENCY: "Milliseconds",
-    CLIENT_ERRORS: "Count",
-    SERVER_ERRORS: "Count",
-    ORDERS_CREATED: "Count",
-    ORDERS_PAID: "Count",
-    ORDERS_CANCELLED: "Count",
-    IDEMPOTENT_REPLAYS: "Count",
-    CONFLICTS: "Count",
-    PRECONDITION_FAILURES: "Count",
-}
-# A first (not replayed) success of these routes, by endpoint name, is a business event.
-SUCCESS_COUNTS = {
-    orders.create_order.__name__: ORDERS_CREATED,
-    orders.pay_order.__name__: ORDERS_PAID,
-    orders.cancel_order.__name__: ORDERS_CANCELLED,
-}
-STATUS_COUNTS = {409: CONFLICTS, 412: PRECONDITION_FAILURES}
-# The business counts, in the order dashboards show them.
-BUSINESS_COUNTS = (
-    ORDERS_CREATED,
-    ORDERS_PAID,
-    ORDERS_CANCELLED,
+from app.contract.metrics import (
+    CLIENT_ERRORS,
+    DIMENSION_SETS,
     IDEMPOTENT_REPLAYS,
-    CONFLICTS,
-    PRECONDITION_FAILURES,
+    LATENCY,
+    NAMESPACE,
+    REPLAYED_HEADER,
+    REQUESTS,
+    ROUTE_DIMENSION,
+    SERVER_ERRORS,
+    STAGE_DIMENSION,
+    STATUS_COUNTS,
+    SUCCESS_COUNTS,
+    UNITS,
+    UNMATCHED,
 )
-REPLAYED_HEADER = orders.REPLAYED_HEADER.lower().encode()
+from app.http.middleware.request_ids import gateway_request_id, trace_id
+
+REPLAYED = REPLAYED_HEADER.lower().encode()
 
 Write = Callable[[str], None]
 # One encoder: json.dumps(..., separators=...) builds a new one per call (a third of its cost).
@@ -149,7 +121,7 @@ class EmfMetricsMiddleware:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["replayed"] = any(
-                    name.lower() == REPLAYED_HEADER for name, _ in message.get("headers") or ()
+                    name.lower() == REPLAYED for name, _ in message.get("headers") or ()
                 )
             await send(message)
 

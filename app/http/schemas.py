@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from app.orders import Order, OrderItem, Size, Status
+from app.domain.orders import Order, OrderItem, Size, Status
 
 MAX_QUANTITY = 1_000_000
 MAX_PRODUCT_LENGTH = 200

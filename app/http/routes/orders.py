@@ -7,14 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
-from app.deps import IfMatchVersions, Owner, Service
-from app.etag import etag
-from app.idempotency import MAX_KEY_LENGTH
-from app.json_bodies import StrictJSONRoute
-from app.links import path_to, url_to
-from app.openapi import error_response
-from app.orders import Order
-from app.schemas import CreateOrderSchema, GetOrderSchema, GetOrdersSchema
+from app.contract.metrics import REPLAYED_HEADER
+from app.domain.idempotency import MAX_KEY_LENGTH
+from app.domain.orders import Order
+from app.http.deps import IfMatchVersions, Owner, Service
+from app.http.etag import etag
+from app.http.json_bodies import StrictJSONRoute
+from app.http.links import path_to, url_to
+from app.http.openapi import error_response
+from app.http.schemas import CreateOrderSchema, GetOrderSchema, GetOrdersSchema
 from app.service import Outcome
 
 router = APIRouter(prefix="/orders", tags=["orders"], route_class=StrictJSONRoute)
@@ -36,7 +37,6 @@ ERROR_DESCRIPTIONS = {
 }
 COMMON_ERRORS = (413, 422, 503)
 ETAG = {"ETag": "The order's entity tag, for If-Match"}
-REPLAYED_HEADER = "Idempotent-Replayed"
 REPLAYED = {REPLAYED_HEADER: "true when this is the stored answer to an earlier request"}
 
 IdempotencyKey = Annotated[

@@ -12,12 +12,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.orders import DomainError, Order
+from app.domain.orders import DomainError, Order
 
 RETENTION = timedelta(hours=24)
-# The lease of a claim in a store that does not bound its calls' time (SQLite); a store that
-# does (DynamoDB) leases a claim for its budget (``OrderStore.one_budget``).
-LEASE = timedelta(seconds=60)
 MAX_KEY_LENGTH = 255
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from app.config import Settings
-from app.openapi import error_response
-from app.schemas import HealthSchema
+from app.http.openapi import error_response
+from app.http.schemas import HealthSchema
 from app.service import OrdersService
 
 router = APIRouter(tags=["meta"])

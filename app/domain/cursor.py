@@ -10,7 +10,7 @@ import base64
 import binascii
 from uuid import UUID
 
-from app.orders import InvalidCursor
+from app.domain.orders import InvalidCursor
 
 _CURSOR_LEN = 22  # 16 bytes in unpadded base64url
 

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Header
 
-from app.orders import Order
+from app.domain.orders import Order
 
 _STRONG_TAG = re.compile(r'^"([0-9]{1,18})"$')
 

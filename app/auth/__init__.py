@@ -1,1 +1,0 @@
-"""Bearer-token authentication: verifying JWTs against an OIDC issuer's published keys."""

@@ -1,0 +1,1 @@
+"""Who is calling: one provider per identity mode, and bearer-JWT verification against an issuer."""
