@@ -12,12 +12,17 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MOTO_PORT ?= 5000
 GATEWAY_PORT ?= 3000
+# uv never downloads an interpreter for make's commands. The user's own setting is kept for
+# `make gateway`, which offers `uv python install 3.13` only where uv may download one.
+export USER_UV_PYTHON_DOWNLOADS := $(UV_PYTHON_DOWNLOADS)
 export UV_PYTHON_DOWNLOADS := never
 # Write bytecode caches (.venv/ and __pycache__/, git-ignored) even where the environment sets
 # PYTHONDONTWRITEBYTECODE, as many container images do: without them every process compiles all
 # it imports again, each test worker and server the suite starts (collection: 23 s → 9 s).
 unexport PYTHONDONTWRITEBYTECODE
 STAGE ?= dev
+# More CDK knobs for synth/deploy/destroy and the preflight, e.g. CONTEXT="-c reserved-concurrency=50".
+CONTEXT ?=
 TEST_WORKERS ?= 2
 # Folders and modules whose tests are all marked slow: `make check` does not even import them
 # (collecting them costs each worker about 20 s: CDK, schemathesis, Playwright).
@@ -26,24 +31,32 @@ CDK := npx --no-install cdk
 
 .PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
-# Variables that the help texts below name, such as $(PORT): `make help` shows their values.
+# Variables that the help texts below name, such as $(PORT): `make help` shows their values in
+# the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
 HELP_VARS = $(sort $(shell grep -ohE '## .*' $(MAKEFILE_LIST) | grep -oE '\$$\([A-Z_]+\)' | tr -d '$$()'))
 
 help: ## List the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) \
-		| sed $(foreach v,$(HELP_VARS),-e 's|$$($(v))|$($(v))|g') \
-		| awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | $(foreach v,$(HELP_VARS),$(v)='$($(v))') awk -F':.*## ' \
+		'{ text = $$2; knobs = ""; \
+		   while (match(text, /\$$\([A-Z_]+\)/)) { name = substr(text, RSTART + 2, RLENGTH - 3); \
+		     if (index(knobs, " " name "=") == 0) knobs = knobs " " name "=" ENVIRON[name]; \
+		     text = substr(text, 1, RSTART - 1) ENVIRON[name] substr(text, RSTART + RLENGTH) } \
+		   if (knobs != "") text = text " [" substr(knobs, 2) "]"; \
+		   printf "  make %-16s %s\n", $$1, text }'
 
+# On stderr, so that what a command prints on stdout (`make token`) stays its answer alone.
 $(CURDIR)/.tools/bin/uv:
-	$(PYTHON) -m venv $(CURDIR)/.tools
-	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@echo "installing uv $(UV_VERSION) into .tools/ (none on PATH)" >&2
+	@$(PYTHON) -m venv $(CURDIR)/.tools >&2
+	@$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" >&2
 
 setup: $(UV) ## Install everything (app, tests, lint, CDK) into .venv, as locked
 	$(UV) sync --locked --all-extras
 
 # Serving needs the app and its extras only; --inexact keeps what `make setup` added.
+SYNC_SERVE := $(UV) sync --locked --inexact --all-extras --no-default-groups
 setup-serve: $(UV)
-	$(UV) sync --locked --inexact --all-extras --no-default-groups
+	$(SYNC_SERVE)
 
 # Servers run from the environment's own interpreter, not under `uv run`: a terminal's Ctrl-C
 # reaches the whole process group and `uv run` forwards it once more, which uvicorn takes for a
@@ -54,7 +67,7 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
-gateway: setup ## API Gateway → local Lambda runtime on http://$(HOST):$(GATEWAY_PORT) (GATEWAY_ARGS=--in-process; JWT: make token)
+gateway: setup ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
 	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
@@ -73,7 +86,7 @@ lint: setup ## ruff (lint + format check) and mypy --strict
 # The lint runs beside the tests: mypy keeps one core busy for about 30 s on a fresh clone while
 # the tests mostly wait on servers and subprocesses. Its report is printed when the tests end;
 # either failing fails `make test`.
-test: setup ## Lint and the whole test suite side by side (what CI runs)
+test: setup ## Lint and the whole test suite side by side, $(TEST_WORKERS) pytest workers (what CI runs)
 	@mkdir -p var
 	@echo "lint (ruff, mypy --strict) → var/lint.log, beside: pytest -n $(TEST_WORKERS) --dist loadgroup"
 	@( $(LINT) ) > var/lint.log 2>&1 & lint=$$!; \
@@ -83,13 +96,17 @@ test: setup ## Lint and the whole test suite side by side (what CI runs)
 	[ $$linted -eq 0 ] || echo "make test: lint failed (above)"; \
 	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 
+# --no-header, not -q: with -q and output that is not a terminal, xdist prints "bringing up
+# nodes..." twice, where without it prints how many workers and tests.
 check: lint ## Edit loop: lint, then the fast tests in one store/transport cell (< 60 s)
-	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest -q -n $(TEST_WORKERS) -m "not slow" \
+	TEST_CELLS=sqlite-asgi $(UV) run --no-sync pytest --no-header -n $(TEST_WORKERS) -m "not slow" \
 		$(foreach path,$(SLOW_ONLY),--ignore=$(path))
 
 SUB ?= dev-user
-token: setup ## Print a 15-minute bearer token from the local development issuer (SUB=<name>)
-	@$(UV) run --no-sync python -m devtools.dev_issuer --sub "$(SUB)"
+# Prints the token and nothing else (TOKEN=$$(make token) works): the sync is quiet.
+token: $(UV) ## Print a 15-minute bearer token from the local development issuer for $(SUB)
+	@$(SYNC_SERVE) --quiet
+	@$(VENV_PYTHON) -m devtools.dev_issuer --sub "$(SUB)"
 fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
 	FUZZ_PROFILE=deep FULL_MATRIX=1 $(UV) run --no-sync pytest -s tests/test_fuzz.py
 
@@ -122,16 +139,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 npm-ci: node_modules/.package-lock.json ## Install the pinned AWS CDK CLI (npm ci)
 
-synth: setup npm-ci ## Synthesize the CloudFormation template of STAGE=dev|prod into cdk.out/ (offline)
-	$(CDK) synth -c stage=$(STAGE) --quiet
+synth: setup npm-ci ## Synthesize the $(STAGE) stack's CloudFormation template into cdk.out/ (offline; STAGE=dev|prod)
+	$(CDK) synth -c stage=$(STAGE) $(CONTEXT) --quiet
 
-deploy: setup npm-ci ## Deploy STAGE=dev|prod (default dev) with your AWS credentials
-	@$(UV) run --no-sync python -m infra.preflight deploy
-	$(CDK) deploy -c stage=$(STAGE) --require-approval broadening
+deploy: setup npm-ci ## Deploy the $(STAGE) stack with your AWS credentials (STAGE=dev|prod)
+	@$(UV) run --no-sync python -m infra.preflight deploy -c stage=$(STAGE) $(CONTEXT)
+	$(CDK) deploy -c stage=$(STAGE) $(CONTEXT) --require-approval broadening
 
-destroy: setup npm-ci ## Delete the STAGE=dev|prod stack (prod: termination-protected; keeps table, logs, user pool)
-	@$(UV) run --no-sync python -m infra.preflight destroy
-	$(CDK) destroy -c stage=$(STAGE)
+destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termination-protected; keeps table, logs, user pool)
+	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
+	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
 
 bench-runtime: setup ## Init, restore and warm invocations through the local Lambda runtime vs in-process
 	$(UV) run --no-sync python -m bench.runtime

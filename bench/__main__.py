@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import coldstart, greeting, runtime, size, throughput, warm
+from bench import coldstart, greeting, runtime, size, snapstart, throughput, warm
 from bench.report import chart, markdown, text_table
 from bench.stats import Figure
 
@@ -28,7 +28,7 @@ def main() -> None:
         "--only",
         nargs="*",
         default=None,
-        help="sections: size cold runtime warm throughput greeting",
+        help="sections: size cold runtime snapstart warm throughput greeting",
     )
     args = parser.parse_args()
     q = args.quick
@@ -36,6 +36,7 @@ def main() -> None:
         "size": size.run,
         "cold": lambda: coldstart.run(runs=3 if q else 15),
         "runtime": lambda: runtime.run(runs=1 if q else 5, calls=20 if q else 200),
+        "snapstart": lambda: snapstart.run(runs=1 if q else 7),
         "warm": lambda: warm.run(rounds=3 if q else 15, calls=300 if q else 2000),
         "throughput": lambda: throughput.run(rounds=1 if q else 3, seconds=1 if q else 3),
         "greeting": lambda: greeting.run(runs=1 if q else 3),

@@ -12,22 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 from pathlib import Path
 
 from bench.bundles import python313
 from bench.coldstart import OWNER, child_env, cold_call, moto_table
 from bench.events import create_event, get_event
+from bench.stats import ratio_interval
 
 MODULE = "app.aws_lambda.handler"
-
-
-def interval(diffs: list[float], rounds: int = 5000) -> tuple[float, float]:
-    """Bootstrap 95 % interval of the median of ``diffs``."""
-    rng = random.Random(16)
-    medians = sorted(statistics.median(rng.choices(diffs, k=len(diffs))) for _ in range(rounds))
-    return medians[int(rounds * 0.025)], medians[int(rounds * 0.975) - 1]
 
 
 def main() -> None:
@@ -61,7 +54,7 @@ def main() -> None:
     ):
         diffs = [b - a for a, b in zip(samples["a"], samples["b"], strict=True)]
         ratios = [b / a for a, b in zip(samples["a"], samples["b"], strict=True)]
-        low, high = interval(diffs)
+        low, high = ratio_interval(diffs)
         print(
             f"{label}: A {statistics.median(samples['a']):,.0f} ms, "
             f"B {statistics.median(samples['b']):,.0f} ms; "

@@ -18,7 +18,6 @@ import asyncio
 import json
 import logging
 import os
-import random
 import statistics
 import subprocess
 import tempfile
@@ -32,7 +31,7 @@ from typing import Any
 from bench.bundles import FASTAPI, POWERTOOLS, baseline_bundle, host_bundle, python313
 from bench.events import create_event, get_event, hi_event
 from bench.report import text_table
-from bench.stats import Figure
+from bench.stats import Figure, paired_ratios, ratio_interval
 from devtools.ports import free_port
 
 SECTION = "cold start"
@@ -40,6 +39,7 @@ CHILD = Path(__file__).with_name("cold_child.py")
 REGION = "us-east-1"
 TABLE = "orders-bench"
 OWNER = "alice"
+HELLO = "hello fastapi+mangum"  # the FastAPI floor: no store, no settings, one route
 
 
 @contextmanager
@@ -150,7 +150,7 @@ def variants() -> list[Variant]:
         Variant("orders", ours, "app.aws_lambda.handler", order=True),
         Variant("powertools+boto3", powertools, "orders_powertools", order=True),
         Variant("fastapi+mangum+boto3", fastapi, "orders_boto3", order=True),
-        Variant("hello fastapi+mangum", fastapi, "hello_mangum", order=False, note=hello),
+        Variant(HELLO, fastapi, "hello_mangum", order=False, note=hello),
         Variant("hello starlette+mangum", fastapi, "hello_starlette", order=False, note=hello),
     ]
 
@@ -195,7 +195,13 @@ def run(runs: int = 15, cpu: dict[str, list[float]] | None = None) -> list[Figur
         )
         figure.note = "; ".join(filter(None, [figure.note, init]))
     ours, naive = figures["orders"], figures["fastapi+mangum+boto3"]
-    ours.note = f"{ours.median / naive.median:.2f} × fastapi+mangum+boto3; {ours.note}"
+    hello = figures[HELLO]
+    per_run = paired_ratios(ours.samples, hello.samples)
+    low, high = ratio_interval(per_run)
+    ours.note = (
+        f"{ours.median / naive.median:.2f} × fastapi+mangum+boto3; paired ratio to {HELLO} "
+        f"{statistics.median(per_run):.2f} (95 % CI {low:.2f}–{high:.2f}); {ours.note}"
+    )
     return [*figures.values(), floor]
 
 
@@ -209,19 +215,12 @@ def main() -> None:
     by_name = {f.name: f.samples for f in figures}
     for other in ("powertools+boto3", "fastapi+mangum+boto3", "hello fastapi+mangum"):
         for label, samples in (("spawn → response", by_name), ("CPU", cpu)):
-            paired = [a / b for a, b in zip(samples["orders"], samples[other], strict=True)]
+            paired = paired_ratios(samples["orders"], samples[other])
             low, high = ratio_interval(paired)
             print(
                 f"orders / {other} ({label}): median of per-run ratios "
                 f"{statistics.median(paired):.2f} (95 % CI {low:.2f}–{high:.2f})"
             )
-
-
-def ratio_interval(ratios: list[float], rounds: int = 5000) -> tuple[float, float]:
-    """Bootstrap 95 % interval of the median of per-run ratios."""
-    rng = random.Random(16)
-    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(rounds))
-    return medians[int(rounds * 0.025)], medians[int(rounds * 0.975) - 1]
 
 
 if __name__ == "__main__":

@@ -7,12 +7,16 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.stats import Figure, Target, check, ratio
+from bench.stats import Figure, Target, base_of, check, paired_ratios, ratio, ratio_interval
 
 TARGETS = (
     Target("cold start ≤ 1.0 × Powertools+boto3", "cold start/orders", 1.0, "<="),
     Target("cold start ≤ 0.5 × FastAPI+Mangum+boto3", "cold start/orders", 0.5, "<=",
            against="cold start/fastapi+mangum+boto3"),
+    Target("cold start ≤ 1.15 × FastAPI+Mangum hello (paired)", "cold start/orders", 1.15, "<=",
+           against="cold start/hello fastapi+mangum", paired=True),
+    Target("SnapStart restore → first response ≤ 1.0 × Powertools+boto3 (paired)",
+           "SnapStart/orders: SnapStart restore → first response", 1.0, "<=", paired=True),
     Target("warm GET /hi ≤ 1.25 × FastAPI+Mangum hello", "warm invocation/orders GET /hi", 1.25,
            "<="),
     Target("local GET /hi ≥ 0.8 × minimal FastAPI (asyncio+h11)",
@@ -88,6 +92,11 @@ def target_lines(figures: Sequence[Figure]) -> list[str]:
         value, met = check(by_key, target)
         if value is None:
             shown = "not measured"
+        elif target.paired:
+            figure, base = by_key[target.figure], base_of(by_key, target)
+            assert base is not None
+            low, high = ratio_interval(paired_ratios(figure.samples, base.samples))
+            shown = f"{value:.2f} × (median of per-run ratios, 95 % CI {low:.2f}–{high:.2f})"
         elif target.ratio:
             shown = f"{value:.2f} ×"
         else:

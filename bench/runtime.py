@@ -33,7 +33,7 @@ from app.store.dynamodb.config import DynamoDBConfig
 from bench.events import create_event, get_event, hi_event
 from bench.stats import Figure
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from devtools.moto_server import SerializedMotoServer
 
 SECTION = "local Lambda runtime"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import statistics
 from dataclasses import dataclass, field
 
@@ -50,6 +51,7 @@ class Target:
     op: str  # "<=" or ">="
     ratio: bool = True
     against: str | None = None  # a Figure.key to divide by instead of the figure's baseline
+    paired: bool = False  # run by run samples: the median of per-run ratios, with its interval
 
 
 def ratio(figures: dict[str, Figure], figure: Figure) -> float | None:
@@ -60,17 +62,41 @@ def ratio(figures: dict[str, Figure], figure: Figure) -> float | None:
     return None if base is None else figure.median / base.median
 
 
+def paired_ratios(samples: list[float], base: list[float]) -> list[float]:
+    """Per-run ratios of two figures measured in the same runs (interleaved)."""
+    return [a / b for a, b in zip(samples, base, strict=True)]
+
+
+def ratio_interval(ratios: list[float], rounds: int = 5000) -> tuple[float, float]:
+    """Bootstrap 95 % interval of the median of per-run ratios (or of paired differences)."""
+    rng = random.Random(16)
+    medians = sorted(statistics.median(rng.choices(ratios, k=len(ratios))) for _ in range(rounds))
+    return medians[int(rounds * 0.025)], medians[int(rounds * 0.975) - 1]
+
+
+def base_of(figures: dict[str, Figure], target: Target) -> Figure | None:
+    """The figure ``target`` divides by: ``against``, else the figure's baseline."""
+    figure = figures.get(target.figure)
+    if target.against is not None:
+        return figures.get(target.against)
+    if figure is None or figure.baseline is None:
+        return None
+    return figures.get(f"{figure.section}/{figure.baseline}")
+
+
 def check(figures: dict[str, Figure], target: Target) -> tuple[float | None, bool]:
     figure = figures.get(target.figure)
     if figure is None:
         return None, False
+    base = base_of(figures, target)
     if not target.ratio:
         value: float | None = figure.median
-    elif target.against is not None:
-        base = figures.get(target.against)
-        value = None if base is None else figure.median / base.median
+    elif base is None:
+        value = None
+    elif target.paired:
+        value = statistics.median(paired_ratios(figure.samples, base.samples))
     else:
-        value = ratio(figures, figure)
+        value = figure.median / base.median
     if value is None:
         return None, False
     return value, value <= target.limit if target.op == "<=" else value >= target.limit

@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from app.contract import cors
-from app.contract.gateway_routes import GATEWAY_ROUTES
+from app.contract.gateway_routes import gateway_routes
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.config import StageConfig
@@ -74,7 +74,7 @@ class OrdersHttpApi(Construct):
         )
         integration = integrations.HttpLambdaIntegration("Function", target)
         routes: dict[str, apigwv2.HttpRoute] = {}
-        for route in GATEWAY_ROUTES:
+        for route in gateway_routes(cors=bool(config.cors_origins)):
             (created,) = self.api.add_routes(
                 path=route.path,
                 methods=[apigwv2.HttpMethod[route.method]],

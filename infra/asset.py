@@ -12,7 +12,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,12 +160,17 @@ def compile_sources(python: str, path: Path, *, root: Path) -> None:
     _compileall(python, path, strip=root)
 
 
-def cached_bundle(target: Target, cache: Path) -> Path:
+def cached_bundle(
+    target: Target, cache: Path, announce: Callable[[str], None] | None = None
+) -> Path:
     """The asset for ``target`` in ``cache``, built on first use and reused while its inputs
-    (``asset_hash``) hold: ``<cache>/orders-<platform>-<python>-<hash>``."""
+    (``asset_hash``) hold: ``<cache>/orders-<platform>-<python>-<hash>``. ``announce`` is
+    told before a build, never when the asset is reused."""
     out = cache / f"orders-{target.platform}-{target.python_version}-{asset_hash(target)[:16]}"
     with exclusive(cache / f"{out.name}.lock"):
         if not (out / APP_PACKAGE / "aws_lambda" / "handler.py").exists():
+            if announce is not None:
+                announce(f"building the asset for {target.platform} (new or changed sources)...")
             shutil.rmtree(out, ignore_errors=True)
             partial = out.with_name(out.name + ".partial")
             shutil.rmtree(partial, ignore_errors=True)

@@ -120,6 +120,10 @@ class StageConfig:
         return self.stage == "prod"
 
     @property
+    def stack_name(self) -> str:
+        return f"OrdersApi-{self.stage}"
+
+    @property
     def timeout_seconds(self) -> int:
         """Above the greeting delay, below the HTTP API's integration limit."""
         return min(MAX_INTEGRATION_SECONDS, max(10, math.ceil(self.greet_delay) + 5))

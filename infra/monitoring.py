@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
@@ -86,6 +86,10 @@ class OrdersMonitoring(Construct):
             "TopicKey",
             description=f"Orders API ({self.config.stage}) alarm topic encryption",
             enable_key_rotation=True,
+            # dev's goes with the stack, as its other resources do (deleted after the waiting
+            # period KMS requires, 7 to 30 days); prod's outlives it like its table and logs.
+            removal_policy=RemovalPolicy.RETAIN if self.config.is_prod else RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
         )
         topic = sns.Topic(
             self,

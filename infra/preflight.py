@@ -4,9 +4,13 @@
 are no AWS credentials, or that the account was never bootstrapped. This asks AWS the same
 questions in about a second, through botocore's standard credential chain (environment,
 ``AWS_PROFILE`` and ``~/.aws`` files, IAM Identity Center / SSO, container and instance
-credentials), and answers in one line: what is wrong and the command that fixes it.
+credentials), and answers in one line: what is wrong and the command that fixes it. Before a
+deployment it also refuses what AWS would refuse only once CloudFormation runs
+(``infra/limits.py``): a partition or region without Lambda SnapStart, and a reserved
+concurrency the account has no room for.
 
-Run as ``python -m infra.preflight deploy|destroy``; exit status 1 when deploying cannot work.
+Run as ``python -m infra.preflight deploy|destroy [-c key=value ...]`` with the context the CDK
+CLI gets (``cdk.json``'s, then ``-c`` over it); exit status 1 when deploying cannot work.
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ from botocore.exceptions import (
     ProfileNotFound,
     SSOError,
     TokenRetrievalError,
+    UnknownRegionError,
 )
+
+from infra.config import StageConfig
+from infra.limits import Concurrency, concurrency_problem, region_problem
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 DEFAULT_QUALIFIER = "hnb659fds"  # the CDK's default bootstrap qualifier
@@ -50,21 +58,24 @@ class PreflightError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where ``cdk deploy`` would go, and the bootstrap version found there (None: not read)."""
+    """Where ``cdk deploy`` would go, and what was found there (None: not read)."""
 
     account: str
     region: str
     bootstrap_version: int | None
+    concurrency: Concurrency | None = None
 
 
-def check(action: str) -> Target:
+def check(action: str, config: StageConfig) -> Target:
     """The account and region the CDK CLI would use; raises PreflightError when they cannot."""
     session = botocore.session.Session()
     profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
     try:
-        credentials = session.get_credentials()
         region = _region(session)
+        if action == "deploy" and (problem := region_problem(region, _partition(session, region))):
+            raise PreflightError(problem)
+        credentials = session.get_credentials()
         if credentials is None:
             raise NoCredentialsError
         sts = session.create_client("sts", region_name=region, config=_CLIENT_CONFIG)
@@ -91,8 +102,59 @@ def check(action: str) -> Target:
         ) from None
     except BotoCoreError as error:
         raise PreflightError(f"Cannot check the AWS credentials: {_one_line(error)}") from None
-    version = _bootstrap_version(session, account, region) if action == "deploy" else None
-    return Target(account, region, version)
+    if action != "deploy":
+        return Target(account, region, None)
+    version = _bootstrap_version(session, account, region)
+    concurrency = _concurrency(session, region, config.stack_name)
+    where = f"account {account} in {region}"
+    if concurrency and (
+        problem := concurrency_problem(config.reserved_concurrency, concurrency, where)
+    ):
+        raise PreflightError(problem)
+    return Target(account, region, version, concurrency)
+
+
+def _partition(session: botocore.session.Session, region: str) -> str | None:
+    try:
+        partition: str = session.get_partition_for_region(region)
+    except UnknownRegionError:
+        return None
+    return partition
+
+
+def _concurrency(session: botocore.session.Session, region: str, stack: str) -> Concurrency | None:
+    """The Region's Lambda concurrency (GetAccountSettings) and what ``stack``'s function holds.
+
+    None when it cannot be read (e.g. no lambda:GetAccountSettings): CloudFormation checks.
+    """
+    lambda_ = session.create_client("lambda", region_name=region, config=_CLIENT_CONFIG)
+    try:
+        limit = lambda_.get_account_settings()["AccountLimit"]
+        function = _deployed_function(session, region, stack)
+        held = 0
+        if function is not None:
+            found = lambda_.get_function_concurrency(FunctionName=function)
+            held = int(found.get("ReservedConcurrentExecutions", 0))
+    except (ClientError, BotoCoreError, KeyError):
+        return None
+    return Concurrency(
+        int(limit["ConcurrentExecutions"]), int(limit["UnreservedConcurrentExecutions"]), held
+    )
+
+
+def _deployed_function(session: botocore.session.Session, region: str, stack: str) -> str | None:
+    """The function the deployed ``stack`` names in its ``FunctionName`` output (None: no stack)."""
+    cloudformation = session.create_client(
+        "cloudformation", region_name=region, config=_CLIENT_CONFIG
+    )
+    try:
+        (found,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if "does not exist" in error.response.get("Error", {}).get("Message", ""):
+            return None
+        raise
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in found.get("Outputs", [])}
+    return outputs.get("FunctionName")
 
 
 def _region(session: botocore.session.Session) -> str:
@@ -129,8 +191,23 @@ def _bootstrap_version(session: botocore.session.Session, account: str, region: 
 
 
 def _qualifier() -> str:
+    return str(_cdk_json_context().get(QUALIFIER_CONTEXT, DEFAULT_QUALIFIER))
+
+
+def _cdk_json_context() -> dict[str, Any]:
     context: dict[str, Any] = json.loads(CDK_JSON.read_text()).get("context", {})
-    return str(context.get(QUALIFIER_CONTEXT, DEFAULT_QUALIFIER))
+    return context
+
+
+def stage_config(pairs: list[str]) -> StageConfig:
+    """The knobs as the CDK CLI reads them: ``cdk.json``'s context, then ``-c key=value``."""
+    context = _cdk_json_context()
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"-c {pair}: expected key=value")
+        context[key.strip()] = value
+    return StageConfig.from_context(context.get)
 
 
 def _one_line(error: Exception) -> str:
@@ -141,16 +218,24 @@ def main(argv: list[str] | None = None) -> int:
     """Print where the deployment goes, or one line on what to fix (exit status 1)."""
     parser = argparse.ArgumentParser(prog="python -m infra.preflight", description=__doc__)
     parser.add_argument("action", choices=("deploy", "destroy"))
+    parser.add_argument(
+        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="a CDK knob"
+    )
     args = parser.parse_args(argv)
     try:
-        target = check(args.action)
-    except PreflightError as error:
+        target = check(args.action, stage_config(args.context))
+    except (PreflightError, ValueError) as error:
         print(error, file=sys.stderr)
         return 1
-    bootstrap = (
-        f", CDK bootstrap version {target.bootstrap_version}" if target.bootstrap_version else ""
-    )
-    print(f"AWS account {target.account}, region {target.region}{bootstrap}")
+    found = [f"AWS account {target.account}, region {target.region}"]
+    if target.bootstrap_version:
+        found.append(f"CDK bootstrap version {target.bootstrap_version}")
+    if target.concurrency:
+        found.append(
+            f"Lambda concurrency {target.concurrency.quota} "
+            f"({target.concurrency.unreserved} unreserved)"
+        )
+    print(", ".join(found))
     return 0
 
 

@@ -26,10 +26,6 @@ KEY_TYPES = {
 }
 
 
-def stack_name(config: StageConfig) -> str:
-    return f"OrdersApi-{config.stage}"
-
-
 class OrdersApiStack(Stack):
     """Everything the service needs in one stage. Environment-agnostic: synthesizes offline."""
 
@@ -108,6 +104,6 @@ def attribute(key: KeyAttribute) -> dynamodb.Attribute:
 def build(app: App, *, code: lambda_.Code | None = None) -> OrdersApiStack:
     """The stage's stack (from the app's context), checked by cdk-nag's AwsSolutions pack."""
     config = StageConfig.from_context(app.node.try_get_context)
-    stack = OrdersApiStack(app, stack_name(config), config=config, code=code)
+    stack = OrdersApiStack(app, config.stack_name, config=config, code=code)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return stack

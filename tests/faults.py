@@ -11,8 +11,14 @@ import httpx
 
 DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
-# fault name -> (status, DynamoDB error type) of an answer sent instead of forwarding
-ERROR_ANSWERS: dict[str, tuple[int, str]] = {
+# fault name -> (status, DynamoDB error type or None for an answer without one) of an answer
+# sent instead of forwarding. Between them, these are every error the DynamoDB API reference lists
+# for the calls the store makes: the errors common to all actions
+# (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/CommonErrors.html), each
+# action's Errors section (GetItem, PutItem, UpdateItem, DeleteItem, Query, TransactWriteItems)
+# and the developer guide's table (.../developerguide/Programming.Errors.html), plus what a proxy
+# in between may answer (429, 504, 413 without an error type).
+ERROR_ANSWERS: dict[str, tuple[int, str | None]] = {
     "throttling": (400, "ThrottlingException"),
     "provisioned-throughput": (400, "ProvisionedThroughputExceededException"),
     "request-limit": (400, "RequestLimitExceeded"),
@@ -20,17 +26,60 @@ ERROR_ANSWERS: dict[str, tuple[int, str]] = {
     "bad-gateway": (502, "BadGateway"),
     "unavailable": (503, "ServiceUnavailable"),
 }
+# transient too (retried within the budget, then 503 with Retry-After: 1)
+MORE_TRANSIENT_ANSWERS: dict[str, tuple[int, str | None]] = {
+    "transaction-conflict": (400, "TransactionConflictException"),
+    "transaction-in-progress": (400, "TransactionInProgressException"),
+    "replicated-write-conflict": (400, "ReplicatedWriteConflictException"),
+    "limit-exceeded": (400, "LimitExceededException"),
+    "internal-failure": (500, "InternalFailure"),
+    "too-many-requests": (429, None),
+    "gateway-timeout": (504, None),
+}
 # answers of a misconfigured store: no retry can help
-MISCONFIGURED_ANSWERS: dict[str, tuple[int, str]] = {
+MISCONFIGURED_ANSWERS: dict[str, tuple[int, str | None]] = {
     "missing-table": (400, "ResourceNotFoundException"),
     "access-denied": (400, "AccessDeniedException"),
+    "not-authorized": (400, "NotAuthorized"),
     "unknown-key-id": (400, "UnrecognizedClientException"),
+    "invalid-client-token": (403, "InvalidClientTokenId"),
     "bad-signature": (403, "InvalidSignatureException"),
+    "incomplete-signature": (400, "IncompleteSignatureException"),
+    "missing-token": (400, "MissingAuthenticationTokenException"),
+    "opt-in-required": (403, "OptInRequired"),
+    "request-expired": (400, "RequestExpired"),
+    "item-collection-size": (400, "ItemCollectionSizeLimitExceededException"),
+    "resource-in-use": (400, "ResourceInUseException"),
+    "invalid-endpoint": (421, "InvalidEndpointException"),
+    "unknown-operation": (400, "UnknownOperationException"),
+    "invalid-action": (400, "InvalidAction"),
+}
+# requests the store could never accept as sent: a JSON error at once, never retried
+REFUSED_ANSWERS: dict[str, tuple[int, str | None]] = {
+    "validation": (400, "ValidationException"),
+    "validation-error": (400, "ValidationError"),
+    "serialization": (400, "SerializationException"),
+    "idempotent-parameter-mismatch": (400, "IdempotentParameterMismatchException"),
+    "bad-request": (400, None),
+    "payload-too-large": (413, None),
+}
+# TransactWriteItems cancelled for a reason (the order's item, the key's record)
+CANCELLED_ANSWERS: dict[str, list[str]] = {
+    "cancelled-validation": ["ValidationError", "None"],
+    "cancelled-item-collection": ["ItemCollectionSizeLimitExceeded", "None"],
+}
+ANSWERS = {
+    **ERROR_ANSWERS,
+    **MORE_TRANSIENT_ANSWERS,
+    **MISCONFIGURED_ANSWERS,
+    **REFUSED_ANSWERS,
+    **dict.fromkeys(CANCELLED_ANSWERS, (400, "TransactionCanceledException")),
 }
 # fault name -> the transport error raised instead of forwarding
 TRANSPORT_ERRORS: dict[str, type[httpx.TransportError]] = {
     "read-timeout": httpx.ReadTimeout,
     "connect-error": httpx.ConnectError,
+    "connection-reset": httpx.ReadError,
 }
 FAULTS = (*ERROR_ANSWERS, *TRANSPORT_ERRORS)
 
@@ -64,7 +113,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
     def inject(
         self, fault: str, *actions: str, times: int = 1_000_000, after_forwarding: bool = False
     ) -> None:
-        assert fault in FAULTS or fault in MISCONFIGURED_ANSWERS, fault
+        assert fault in FAULTS or fault in ANSWERS, fault
         self.plan = Plan(fault, frozenset(actions), times, after_forwarding)
         self.injected.clear()
 
@@ -111,8 +160,16 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             await response.aread()
         if plan.fault in TRANSPORT_ERRORS:
             raise TRANSPORT_ERRORS[plan.fault]("injected fault", request=request)
-        status, error_type = {**ERROR_ANSWERS, **MISCONFIGURED_ANSWERS}[plan.fault]
-        body = {"__type": DYNAMODB_ERROR_PREFIX + error_type, "message": "injected fault"}
+        status, error_type = ANSWERS[plan.fault]
+        if error_type is None:  # a proxy's answer: no DynamoDB error in the body
+            return httpx.Response(status, content=b"", headers={"content-type": "text/plain"})
+        body: dict[str, object] = {
+            "__type": DYNAMODB_ERROR_PREFIX + error_type,
+            "message": "injected fault",
+        }
+        if plan.fault in CANCELLED_ANSWERS:
+            codes = CANCELLED_ANSWERS[plan.fault]
+            body["CancellationReasons"] = [{"Code": c, "Message": "injected"} for c in codes]
         return httpx.Response(
             status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
         )

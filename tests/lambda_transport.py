@@ -3,8 +3,10 @@
 Each ``httpx.Request`` becomes an API Gateway proxy event (HTTP API payload 2.0, or REST API
 payload 1.0), the handler is called with it exactly as the Lambda runtime calls it (on one
 thread, one invocation at a time), and the proxy response it returns becomes the
-``httpx.Response``. The test user named in ``x-test-user`` is the verified JWT's ``sub`` claim
-in the event's authorizer context; the header itself is not forwarded.
+``httpx.Response``. Events (payload 2.0) and responses go through what the local gateway
+(``devtools.gateway``) uses: one harness for both. The test user named in ``x-test-user`` is
+the verified JWT's ``sub`` claim in the event's authorizer context; the header itself is not
+forwarded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import httpx
 
 from app.contract.gateway_routes import match_route
 from devtools.gateway.events import routed_event
+from devtools.gateway.responses import to_response
 from tests.support import TEST_USER_HEADER
 
 ISSUER = "https://issuer.example"
@@ -184,12 +187,12 @@ def check_proxy_response(result: object) -> dict[str, Any]:
 
 
 def to_httpx_response(result: object, request: httpx.Request) -> httpx.Response:
-    """The HTTP response API Gateway would send for the proxy response ``result``."""
-    response = check_proxy_response(result)
-    headers = list(response.get("headers", {}).items())
-    for name, values in response.get("multiValueHeaders", {}).items():
-        headers += [(name, value) for value in values]
-    headers += [("set-cookie", cookie) for cookie in response.get("cookies", [])]
-    body = response["body"]
-    content = base64.b64decode(body) if response["isBase64Encoded"] else body.encode()
-    return httpx.Response(response["statusCode"], headers=headers, content=content, request=request)
+    """The HTTP response API Gateway would send for the proxy response ``result``: checked
+    strictly, then turned into HTTP by the local gateway's own rules."""
+    response = to_response(check_proxy_response(result))
+    return httpx.Response(
+        response.status_code,
+        headers=response.raw_headers,
+        content=bytes(response.body),
+        request=request,
+    )

@@ -30,7 +30,7 @@ from app.config import Settings
 from app.main import create_app
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from tests.gateway_support import dev_authorizer, serving
 
 PAGE = (Path(__file__).parent / "browser" / "orders_page.html").read_text()

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from app.aws_lambda import lifecycle
+from app.aws_lambda import hooks
 from app.aws_lambda.adapter import LambdaAdapter
 from app.domain.orders import Order, OrderItem, Size, Status
 from app.store.dynamodb.admin import table_status
@@ -200,7 +200,7 @@ def test_the_after_restore_hook_reseeds_random_and_lets_the_app_reconnect() -> N
     try:
         random.seed(12345)  # what a snapshot would carry into every restored environment
         expected_without_reseed = random.Random(12345).random()
-        lifecycle.after_restore(adapter)
+        hooks.after_restore(adapter)
         assert random.random() != expected_without_reseed
         assert len(restored) == 1
     finally:
@@ -208,4 +208,4 @@ def test_the_after_restore_hook_reseeds_random_and_lets_the_app_reconnect() -> N
     # Registering works where Lambda's snapshot_restore_py is importable (the runtime; here the
     # dev environment's awslambdaric brings it) and is a no-op elsewhere.
     available = importlib.util.find_spec("snapshot_restore_py") is not None
-    assert lifecycle.register_after_restore(lambda: None) is available
+    assert hooks.register_after_restore(lambda: None) is available

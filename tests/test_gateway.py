@@ -18,7 +18,7 @@ from app.contract import cors as app_cors
 from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.authorizer import Authorizer, Denied
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import Handler
 from tests.gateway_support import dev_authorizer, serving
 
@@ -453,15 +453,16 @@ def test_with_cors_the_integrations_cors_headers_are_ignored(
     assert not any(h.startswith("access-control-") for h in response.headers)
 
 
-def test_without_cors_a_preflight_reaches_the_app_and_gets_its_405(
+def test_without_cors_a_preflight_meets_the_authorizer_and_invokes_nothing(
     start_gateway: StartGateway,
 ) -> None:
+    """No CORS, no preflight route: as on AWS, a token-less OPTIONS never reaches the function."""
     gateway = start_gateway()
     with gateway.client() as client:
         response = client.options("/orders", headers=PREFLIGHT)
-    assert response.status_code == 405  # the OPTIONS route is public: no 401 without a token
+    assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
     assert "access-control-allow-origin" not in response.headers
-    assert [e["routeKey"] for e in gateway.events] == ["OPTIONS /orders"]
+    assert gateway.events == []
 
 
 def test_a_token_without_the_required_scope_is_403(start_gateway: StartGateway) -> None:

@@ -1,8 +1,10 @@
-"""The Makefile's own output: `make help` and what `make smoke` echoes."""
+"""The Makefile's own output: `make help`, `make token`, what `make smoke` echoes, and `make
+gateway` on a machine without CPython 3.13."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,12 +19,20 @@ INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOST", "PORT", "GATEWAY_PORT",
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
 
-def make(*args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in INHERITED}
-    done = subprocess.run(  # noqa: S603
+def run_make(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``make args`` as a user's shell runs it (``env``: instead of this environment)."""
+    env = {k: v for k, v in (env or os.environ).items() if k not in INHERITED}
+    return subprocess.run(  # noqa: S603
         ["make", "--no-print-directory", "-C", str(ROOT), *args],  # noqa: S607
-        env=env, capture_output=True, text=True, timeout=60, check=True,
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
+
+
+def make(*args: str) -> str:
+    done = run_make(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout + done.stderr
 
 
@@ -38,3 +48,73 @@ def test_help_shows_the_values_of_the_variables_it_names() -> None:
     assert "http://127.0.0.1:3000" in printed  # make gateway
     assert "$(" not in printed
     assert "http://127.0.0.1:9000" in make("help", "PORT=9000")
+
+
+def test_help_names_each_knob_with_its_value() -> None:
+    (run,) = [line for line in make("help").splitlines() if line.startswith("  make run ")]
+    assert run.endswith("[HOST=127.0.0.1 PORT=8000]")
+    assert "[HOST=127.0.0.1 PORT=9001]" in make("help", "PORT=9001")
+
+
+def test_token_prints_the_token_and_nothing_else() -> None:
+    done = run_make("token", "SUB=alice")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+\n", done.stdout), done.stdout
+
+
+# What `make -s gateway` prints besides the gateway's own output: the sync of `make setup`, and
+# make's own line when a command fails ("make: *** [Makefile:58: gateway] Error 1").
+NOT_THE_GATEWAYS = re.compile(r"(Resolved|Checked|Audited) \d+ packages? in |make: \*\*\* ")
+
+
+def without_python_3_13(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """This environment with every way to a CPython 3.13 closed: PATH, pyenv, uv's own."""
+    path = [
+        folder
+        for folder in os.environ["PATH"].split(os.pathsep)
+        if not list(Path(folder).glob("python3.13*")) and ".pyenv" not in folder
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in {"BUNDLE_PYTHON", "PYENV_ROOT"}}
+    return {
+        **env,
+        "PATH": os.pathsep.join(path),
+        "HOME": str(tmp_path),
+        "UV_PYTHON_INSTALL_DIR": str(tmp_path / "uv-python"),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("downloads", ["", "never"])
+def test_gateway_without_python_3_13_is_one_line_before_anything_starts(
+    tmp_path: Path, downloads: str
+) -> None:
+    env = without_python_3_13(tmp_path, UV_PYTHON_DOWNLOADS=downloads)
+    done = run_make("-s", "gateway", "GATEWAY_PORT=9", env=env, timeout=120)
+    printed = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if not NOT_THE_GATEWAYS.match(line)
+    ]
+    assert done.returncode != 0
+    assert len(printed) == 1, printed  # no banner, no traceback
+    (line,) = printed
+    assert line.startswith("make gateway: no CPython 3.13 found")
+    assert line.endswith("make gateway GATEWAY_ARGS=--in-process")
+    if downloads == "never":  # uv may not download interpreters here: a python3.13 from elsewhere
+        assert "uv python install" not in line
+        assert "$BUNDLE_PYTHON" in line
+    else:
+        assert re.search(r"`\S*uv python install 3\.13`", line), line
+
+
+def test_check_reports_its_workers_once() -> None:
+    """`make check`'s pytest command, on one small module, as a terminal-less run prints it."""
+    dry_run = make("-n", "check").replace("\\\n", " ")
+    (command,) = [line for line in dry_run.splitlines() if " pytest " in line]
+    done = subprocess.run(  # noqa: S603
+        ["bash", "-c", f"{command} tests/test_dev_issuer.py"],  # noqa: S607
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("bringing up nodes") <= 1, done.stdout
+    assert "workers [4 items]" in done.stdout

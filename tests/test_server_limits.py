@@ -6,6 +6,7 @@ The limits are the defaults, but for a smaller connection cap."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -194,5 +196,66 @@ async def test_connections_beyond_the_cap_get_503(server: int) -> None:
             writer.close()
     await asyncio.sleep(0.3)
     served = await exchange(server, b"GET /health HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
+    assert served is not None
+    assert served.status == 200
+
+
+@pytest.fixture(params=PARSERS)
+def under_256_files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A server with the default limits, started under `ulimit -n 256`: its port and log."""
+    port, log = free_port(), tmp_path / "server.log"
+    env = {**os.environ, "STORE_URL": "sqlite:///:memory:", "GREET_DELAY": "0"}
+    server = f"{sys.executable} -m app.server --port {port} --http {request.param}"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv
+            ["/bin/bash", "-c", f"ulimit -n 256 && exec {server}"], cwd=ROOT, env=env, stderr=out
+        )
+    yield port, log
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+async def test_the_connection_cap_fits_the_open_file_limit(
+    under_256_files: tuple[int, Path],
+) -> None:
+    """Under `ulimit -n 256` the default cap (1,000) is lowered to 256 - 64: connections beyond
+    it, and a burst of 100 more while they are held, are each answered 503 (with more
+    connections than files they were accepted and dropped without an answer)."""
+    port, log = under_256_files
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                await client.get(f"http://127.0.0.1:{port}/health")
+                break
+            await asyncio.sleep(0.1)
+    assert "open files limited to 256 (ulimit -n): serving at most 192 connections" in (
+        log.read_text()
+    )
+    held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(250)]
+
+    async def answer(reader: asyncio.StreamReader) -> bytes:
+        with contextlib.suppress(TimeoutError):
+            return await asyncio.wait_for(reader.read(), 0.5)
+        return b"(held)"
+
+    answers = await asyncio.gather(*(answer(reader) for reader, _ in held))
+    refused = [a for a in answers if a.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")]
+    assert answers.count(b"(held)") <= 256 - 64
+    assert len(refused) + answers.count(b"(held)") == 250
+
+    async def newcomer() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /health HTTP/1.1\r\nhost: t\r\n\r\n")
+        try:
+            return (await asyncio.wait_for(reader.read(), 5)).partition(b"\r\n")[0]
+        finally:
+            writer.close()
+
+    burst = await asyncio.gather(*(newcomer() for _ in range(100)))
+    assert burst == [b"HTTP/1.1 503 Service Unavailable"] * 100
+    for _, writer in held:
+        writer.close()
+    await asyncio.sleep(0.5)
+    served = await exchange(port, b"GET /health HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n")
     assert served is not None
     assert served.status == 200

@@ -4,7 +4,8 @@
   clients opened in invocation 1 keep working in 2..N (Mangum's own ``__call__`` runs on
   whatever ``asyncio.get_event_loop()`` returns, which differs by Python version and thread).
 - The app's lifespan starts once, at init (inside a SnapStart snapshot), never per request.
-- Events are checked before Mangum reads them; a bad one is a JSON 400, never a traceback.
+- Each event goes to the handler class of its source (``sources``: Mangum's handlers, each
+  checking its events before Mangum reads them); a bad one is a JSON 400, never a traceback.
 - Any failure inside is a JSON 500 in proxy shape; nothing escapes ``__call__``.
 - HTTP API 2.0: no invented ``content-type: application/json`` on responses that have none
   (a 204 stays bare).
@@ -15,28 +16,26 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import json
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
-from functools import cached_property
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mangum.adapter import DEFAULT_TEXT_MIME_TYPES
-from mangum.handlers import ALB, APIGateway, HTTPGateway
 from mangum.protocols.http import HTTPCycle, HTTPCycleState
-from mangum.types import LambdaConfig, LambdaHandler
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from mangum.types import LambdaConfig
+from starlette.types import ASGIApp, Scope
 
-from app.aws_lambda.events import BadEvent, EventKind, check, classify, root_path
 from app.aws_lambda.lifespan import Lifespan
+from app.aws_lambda.sources import BadEvent, infer
+from app.aws_lambda.sources.alb import Alb
+from app.aws_lambda.sources.base import ProxyResponse
+from app.http.answers import Answer, answer_if_not_started, error_body
 from app.http.middleware.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
-
-ProxyResponse = dict[str, Any]
 
 
 class LambdaAdapter:
@@ -60,7 +59,7 @@ class LambdaAdapter:
             text_mime_types=[*DEFAULT_TEXT_MIME_TYPES],
             exclude_headers=[],
         )
-        self._guarded_app = _guarded(app)
+        self._guarded_app = answer_if_not_started(app, Exception, _internal_error)
         # Mangum's per-response INFO line would double the one structured line logged here.
         logging.getLogger("mangum.http").setLevel(logging.WARNING)
         self.loop = asyncio.new_event_loop()
@@ -105,12 +104,11 @@ class LambdaAdapter:
     async def _serve(self, event: Any, context: Any) -> ProxyResponse:
         started = time.perf_counter()
         try:
-            kind = classify(event)
-            check(kind, event)
-            handler = _mangum_handler(kind, event)(event, context, self.config)
+            handler = infer(event, context, self.config)
+            handler.check()
             try:
                 scope = handler.scope
-                scope["root_path"], scope["path"] = root_path(kind, event)
+                scope["root_path"], scope["path"] = handler.root_path()
                 body = handler.body
             except BadEvent:
                 raise
@@ -132,7 +130,7 @@ class LambdaAdapter:
             return error_response(event, 500, "Internal Server Error")
         app_headers = [[bytes(k), bytes(v)] for k, v in cycle.headers]
         response = handler({"status": cycle.status, "headers": app_headers, "body": cycle.body})
-        response = _fix_response(kind, event, response, app_headers)
+        handler.fix_response(response, app_headers)
         _log_request(scope, context, cycle.status, started)
         return response
 
@@ -143,105 +141,24 @@ def _close_if_alive(adapter: weakref.ref[LambdaAdapter]) -> None:
         alive.close()
 
 
-# Mangum's ``scope`` is a property that rebuilds the whole scope (every header re-encoded) on
-# each access, and its ``__call__`` reads it again only to look at the event's version: build
-# it once per event.
-class _ALB(ALB):
-    @cached_property
-    def scope(self) -> Scope:
-        return super().scope
-
-
-class _HTTPGateway(HTTPGateway):
-    @cached_property
-    def scope(self) -> Scope:
-        return super().scope
-
-
-class _APIGateway(APIGateway):
-    @cached_property
-    def scope(self) -> Scope:
-        return super().scope
-
-
-def _mangum_handler(kind: EventKind, event: Mapping[str, Any]) -> type[LambdaHandler]:
-    if kind == "alb":
-        return _ALB
-    if kind == "http-v2" or "version" in event:
-        return _HTTPGateway  # HTTP API, payload 2.0 or 1.0 (function URLs send 2.0)
-    return _APIGateway  # REST API proxy integration
-
-
-def _fix_response(
-    kind: EventKind,
-    event: Mapping[str, Any],
-    response: ProxyResponse,
-    app_headers: list[list[bytes]],
-) -> ProxyResponse:
-    if kind == "http-v2":
-        headers: dict[str, str] = response.get("headers") or {}
-        if not any(header[0].lower() == b"content-type" for header in app_headers):
-            headers.pop("content-type", None)  # Mangum invents application/json
-        response["headers"] = headers
-    elif kind != "alb" or "multiValueHeaders" not in event:
-        response.setdefault("headers", {})
-    return response
-
-
-def _guarded(app: ASGIApp) -> ASGIApp:
-    """``app`` that answers a JSON 500 when it raises before its response started."""
-
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        progress = {"started": False, "complete": False}
-
-        async def tracking_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                progress["started"] = True
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                progress["complete"] = True
-            await send(message)
-
-        try:
-            await app(scope, receive, tracking_send)
-        except Exception:
-            if progress["complete"]:
-                return  # already answered (and logged) by the app's own error handler
-            logger.exception("Unhandled error in the ASGI app")
-            if progress["started"]:
-                raise
-            body = json.dumps({"detail": "Internal Server Error"}, separators=(",", ":")).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-
-    return guarded
+def _internal_error(scope: Scope, error: BaseException, started: bool) -> Answer:
+    logger.exception("Unhandled error in the ASGI app")
+    return 500, "Internal Server Error", ()
 
 
 def error_response(event: object, status: int, detail: str) -> ProxyResponse:
     """A JSON error in the proxy response shape the event's source expects."""
     response: ProxyResponse = {
         "statusCode": status,
-        "body": json.dumps({"detail": detail}, separators=(",", ":")),
+        "body": error_body(detail).decode(),
         "isBase64Encoded": False,
     }
     headers = {"content-type": "application/json"}
-    if _is_multi_value_alb(event):
+    if Alb.multi_value(event):
         response["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
     else:
         response["headers"] = headers
     return response
-
-
-def _is_multi_value_alb(event: object) -> bool:
-    if not isinstance(event, Mapping):
-        return False
-    context = event.get("requestContext")
-    return isinstance(context, Mapping) and "elb" in context and "multiValueHeaders" in event
 
 
 def _ids(event: object, context: Any, scope: Scope | None = None) -> dict[str, Any]:

@@ -23,13 +23,14 @@ gc.disable()
 try:
     import logging
 
-    from app.aws_lambda import lifecycle
+    from app.aws_lambda import hooks, priming
     from app.aws_lambda.factory import build_handler, lambda_settings
 
     settings = lambda_settings()
     logging.getLogger().setLevel(settings.log_level)
     handler = build_handler(settings)
-    lifecycle.install(handler)
+    hooks.install(handler)
+    priming.install(handler)  # SnapStart: the first request's paths, run before the snapshot
 finally:
     gc.freeze()
     gc.enable()

@@ -13,6 +13,7 @@ class GatewayRoute:
     method: str  # an HTTP method, or "ANY"
     path: str  # API Gateway route path; "{proxy+}" is a greedy path variable
     public: bool
+    cors_only: bool = False  # routed only when the API has a CORS configuration
 
     @property
     def route_key(self) -> str:
@@ -30,8 +31,10 @@ GATEWAY_ROUTES: tuple[GatewayRoute, ...] = (
     GatewayRoute("ANY", "/orders/{proxy+}", public=False),
     # A browser's CORS preflight carries no token: an ANY route with the authorizer would refuse
     # it (401) before API Gateway's CORS configuration answers it, so OPTIONS is routed apart.
-    GatewayRoute("OPTIONS", "/orders", public=True),
-    GatewayRoute("OPTIONS", "/orders/{proxy+}", public=True),
+    # Without CORS there is no preflight to answer: a token-less OPTIONS would only invoke (and
+    # bill) the function, so these routes exist only with CORS.
+    GatewayRoute("OPTIONS", "/orders", public=True, cors_only=True),
+    GatewayRoute("OPTIONS", "/orders/{proxy+}", public=True, cors_only=True),
 )
 
 # Paths whose every method is public (the OpenAPI document demands no credentials on them).
@@ -40,14 +43,22 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 )
 
 
-def match_route(method: str, path: str) -> tuple[GatewayRoute | None, dict[str, str] | None]:
+def gateway_routes(*, cors: bool) -> tuple[GatewayRoute, ...]:
+    """The routes of an API with (``cors``) or without a CORS configuration."""
+    return tuple(r for r in GATEWAY_ROUTES if cors or not r.cors_only)
+
+
+def match_route(
+    method: str, path: str, *, cors: bool = True
+) -> tuple[GatewayRoute | None, dict[str, str] | None]:
     """The route API Gateway picks for ``method path``, and its path parameters.
 
     ``(None, None)`` when no route matches (API Gateway answers 404). An exact path wins over
-    a greedy ``{proxy+}``; a route for the method wins over ``ANY``.
+    a greedy ``{proxy+}``; a route for the method wins over ``ANY``. ``cors``: whether the API
+    has a CORS configuration (and so the preflight routes).
     """
     best: tuple[int, GatewayRoute, dict[str, str] | None] | None = None
-    for route in GATEWAY_ROUTES:
+    for route in gateway_routes(cors=cors):
         if route.method not in ("ANY", method):
             continue
         rank = 0 if route.method == method else 1

@@ -112,6 +112,13 @@ class StoreUnavailable(DomainError):
         self.retry_after = retry_after
 
 
+class StoreRefused(DomainError):
+    """The data store will never accept the request as sent; it changed nothing."""
+
+    def __init__(self) -> None:
+        super().__init__("The order store could not accept this request")
+
+
 class StateConflict(Exception):
     """Raised by a store when a conditional write found the order in another state."""
 

@@ -1,12 +1,17 @@
-"""Every error becomes a JSON ``{"detail": ...}`` response, mapped here and nowhere else."""
+"""Every exception the app raises becomes a JSON error, mapped to its status here and nowhere else.
+
+The answer itself is written by ``app.http.answers``, as every JSON error is.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -17,8 +22,10 @@ from app.domain.orders import (
     InvalidTransition,
     OrderNotFound,
     PreconditionFailed,
+    StoreRefused,
     StoreUnavailable,
 )
+from app.http.answers import error_body
 from app.identity.exceptions import JWKSUnavailable
 from app.identity.providers import NotAuthenticated
 
@@ -32,24 +39,25 @@ DOMAIN_STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     InvalidCursor: 400,
     StoreUnavailable: 503,
+    StoreRefused: 500,  # logged by the store, in one line
 }
 
 
-async def not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+async def not_authenticated(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotAuthenticated)  # noqa: S101
     return _error(exc.status, exc.detail, {"WWW-Authenticate": exc.challenge})
 
 
-async def identity_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def identity_unavailable(request: Request, exc: Exception) -> Response:
     logger.error("identity provider unavailable: %s", exc)
     return _error(503, "Identity provider unavailable; retry later", {"Retry-After": "5"})
 
 
-def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+def _error(status: int, detail: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(error_body(detail), status, headers, media_type="application/json")
 
 
-async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
     status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), None)
     if status is None:  # a domain error nobody mapped: a bug, answered as one
@@ -82,7 +90,7 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-async def http_error(request: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
@@ -94,19 +102,43 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return _error(exc.status_code, exc.detail, headers or None)
 
 
-async def validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)  # noqa: S101
-    errors = [
-        {key: value for key, value in err.items() if key in ("type", "loc", "msg", "ctx")}
-        for err in exc.errors()
-    ]
-    for err in errors:
+# What a 422 echoes is bounded, whatever the body: a body of 64 KiB with a thousand unknown
+# fields was answered with a thousand errors, ten times its size.
+MAX_ERRORS = 20
+MAX_ECHO = 64  # characters of a field name (from the request) in an error's ``loc``
+
+
+def _echo(part: object) -> object:
+    if isinstance(part, str) and len(part) > MAX_ECHO:
+        return part[:MAX_ECHO] + "…"
+    return part
+
+
+def validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The first ``MAX_ERRORS`` of pydantic's errors as the 422 lists them (type, loc, msg,
+    ctx; never the input), with field names cut to ``MAX_ECHO`` characters, and one more entry
+    saying how many were left out."""
+    shown: list[dict[str, Any]] = []
+    for err in errors[:MAX_ERRORS]:
+        entry = {key: err[key] for key in ("type", "loc", "msg") if key in err}
+        entry["loc"] = [_echo(part) for part in entry.get("loc", ())]
         if "ctx" in err:
-            err["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
-    return _error(422, errors)
+            entry["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+        shown.append(entry)
+    if len(errors) > MAX_ERRORS:
+        left_out = len(errors) - MAX_ERRORS
+        msg = f"{left_out} more errors not listed"
+        where = list(errors[MAX_ERRORS].get("loc", ()))[:1]  # "body", "query", ...
+        shown.append({"type": "too_many_errors", "loc": where, "msg": msg})
+    return shown
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    return _error(422, validation_errors(exc.errors()))
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return _error(500, "Internal Server Error")
 

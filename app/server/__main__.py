@@ -3,7 +3,8 @@
 What ``make run`` runs, and the command for a container. The settings are read and checked
 first: a bad one is one line on stderr and exit status 2, before anything starts. Then one
 uvicorn process serves ``create_app()`` with the limits of ``ServerLimits`` (header size,
-header/body read time, idle time, open connections); SIGINT or SIGTERM lets in-flight
+header/body read time, idle time, open connections, the cap fitted to the open-file limit:
+``fit_open_files``); SIGINT or SIGTERM lets in-flight
 requests finish (at most ``drain_timeout`` seconds), runs the app's shutdown once and exits 0;
 a second SIGINT cancels what is still running.
 """
@@ -13,13 +14,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import logging
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
 from app.config import ConfigError, exit_for, load_settings
-from app.server.limits import ServerLimits, log_config
+from app.server.limits import ServerLimits, fit_open_files, log_config
 from app.server.protocols import BoundedConfig, BoundedH11Protocol
 
 DEFAULTS = ServerLimits()
@@ -71,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_settings()
     except ConfigError as exc:
         exit_for(exc)
-    limits = ServerLimits(
-        **{f.name: getattr(args, f.name) for f in dataclasses.fields(ServerLimits)}
+    limits, warning = fit_open_files(
+        ServerLimits(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ServerLimits)})
     )
     config = BoundedConfig(
         "app.server.cutoff:served_app",
@@ -85,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_config=log_config(),
         access_log=args.access_log,
     )
+    if warning:  # once uvicorn's logging is configured
+        logging.getLogger("app.server").warning(warning)
     server = uvicorn.Server(config)
     # After a graceful shutdown uvicorn raises the SIGINT it received again: the drain is done.
     with contextlib.suppress(KeyboardInterrupt):

@@ -8,18 +8,16 @@ such a request is answered with a JSON 503 and ``Retry-After`` instead, and a on
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
+from app.http.answers import Answer, answer_if_not_started
 from app.main import create_app
 
 logger = logging.getLogger("app.server")
 
-CUT_OFF = json.dumps(
-    {"detail": "The server stopped before this request finished; retry"}, separators=(",", ":")
-)
+CUT_OFF = "The server stopped before this request finished; retry"
 
 
 def served_app() -> ASGIApp:
@@ -28,31 +26,12 @@ def served_app() -> ASGIApp:
 
 
 def answer_cut_off_requests(app: ASGIApp) -> ASGIApp:
-    async def served(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = False
+    return answer_if_not_started(app, asyncio.CancelledError, _cut_off)
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
 
-        try:
-            await app(scope, receive, tracked)
-        except asyncio.CancelledError:
-            if started:
-                raise
-            # Only the server cancels a request, as it stops: nothing awaits this task any more.
-            logger.warning("%s %s cut off by the shutdown: 503", scope["method"], scope["path"])
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")],
-                }
-            )
-            await send({"type": "http.response.body", "body": CUT_OFF.encode()})
-
-    return served
+def _cut_off(scope: Scope, error: BaseException, started: bool) -> Answer | None:
+    if started:
+        return None
+    # Only the server cancels a request, as it stops: nothing awaits this task any more.
+    logger.warning("%s %s cut off by the shutdown: 503", scope["method"], scope["path"])
+    return 503, CUT_OFF, (("retry-after", "1"),)

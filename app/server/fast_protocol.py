@@ -1,20 +1,29 @@
 """uvicorn's httptools protocol (the ``fast`` extra) with the limits of ``app.server.protocols``.
 
-httptools keeps a header it has not finished in one growing buffer, with no limit, and offers
-no hook inside it. So the bytes of an unfinished request head are counted here, and a chunk
-that would take the head over ``max_head_bytes`` is never fed.
+httptools has no limit on a request head and parses every request of a chunk, pipelined ones
+included, in one call. To count the bytes of each head exactly, a chunk is fed in pieces
+that end where a head can end (at CRLF CRLF): a head then ends with its piece, and before it,
+in that piece, lie only body bytes of the request before it (a chunked body ends at CRLF CRLF
+too), which ``on_body`` counts. A head is checked when it completes, before the app sees it,
+and an unfinished one after each chunk: at most one read more than the limit is buffered.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from app.server.protocols import Guard, Phase, oversized
+from app.server.framing import HEAD_END, INVALID, Refusal, head_problem, oversized
+from app.server.protocols import Guard, Phase, too_slow
+
+
+class HeadRefused(Exception):
+    """Raised in a parser callback: httptools stops and uvicorn calls send_400_response."""
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -29,8 +38,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self.guard: Guard  # one per connection, from connection_made on
         # Where the parser is: between requests, in a request's head, or in its body.
         self._at: Literal["between", "head", "body"] = "between"
-        self._head_bytes = 0  # of the unfinished head, counted from the chunk it began in
-        self._line_ended = False  # whether the unfinished head's request line has ended
+        self._refusal: Refusal | None = None
+        # An unfinished head: its bytes before this piece, and whether its line has ended.
+        self._head_bytes = 0
+        self._line_ended = False
+        self._piece = b""  # the piece being fed
+        self._body_fed = 0  # body bytes this piece held, so far
+        self._began_at: int | None = None  # where in this piece the head began (None: before)
         self._tail = b""  # the last bytes fed, in case HEAD_END spans two chunks
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -43,16 +57,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.cancel()
+        self.guard.closed()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._at = "head"
+        self._began_at = self._body_fed
 
     def on_headers_complete(self) -> None:
+        version = self.parser.get_http_version()
+        self._refusal = self._head_size() or head_problem(version, self.headers)
+        if self._refusal is not None:
+            raise HeadRefused
         super().on_headers_complete()
         self._at = "body"
+        self._head_bytes, self._line_ended = 0, False
+
+    def on_body(self, body: bytes) -> None:
+        self._body_fed += len(body)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -61,33 +85,69 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
             return
-        limit = self.guard.limits.max_head_bytes
-        if self._at != "body":
-            too_big = oversized(limit, self._head_bytes, self._line_ended, self._tail, data)
-            if too_big:
-                self.guard.answer(self.transport, *too_big)  # never fed to the parser
+        for piece in self._pieces(data):
+            self._piece, self._body_fed = piece, 0
+            super().data_received(piece)
+            if self.guard.answered or self.transport.is_closing():
+                self.guard.cancel()
                 return
-        began_before = self._at == "head"
-        super().data_received(data)
-        if self.guard.answered or self.transport.is_closing():
-            self.guard.cancel()
-            return
-        if self._at != "head":
-            self._head_bytes, self._line_ended, self._tail = 0, False, b""
-            self.guard.expect("body" if self._at == "body" else None, self._too_slow)
-            return
-        # A head began in an earlier chunk, or in this one: then all of it is counted (more
-        # than the head only when a pipelined request ended in the same chunk).
-        self._head_bytes = (self._head_bytes if began_before else 0) + len(data)
-        self._line_ended = (began_before and self._line_ended) or b"\n" in data
-        self._tail = data[-3:]
-        if self._head_bytes > limit:
-            self.guard.answer(self.transport, 431, "Request header fields too large")
-            return
-        self.guard.expect("head", self._too_slow)
+            if self._at == "head":  # only the last piece can end inside a head
+                self._refusal = self._head_size()
+                if self._refusal is not None:
+                    self.send_400_response("")
+                    return
+                self._head_bytes, self._line_ended = self._size_and_line()
+                self._began_at = None
+        self._tail = (self._tail + data)[-3:]
+        phase: Phase | None = None if self._at == "between" else self._at
+        self.guard.expect(phase, self._too_slow)
+
+    def _pieces(self, data: bytes) -> Iterator[bytes]:
+        start = 0
+        spanning = (self._tail + data[:3]).find(HEAD_END)
+        if spanning >= 0:
+            start = spanning + len(HEAD_END) - len(self._tail)
+            yield data[:start]
+        while (end := data.find(HEAD_END, start)) >= 0:
+            yield data[start : end + len(HEAD_END)]
+            start = end + len(HEAD_END)
+        if start < len(data):
+            yield data[start:]
+
+    def _size_and_line(self) -> tuple[int, bool]:
+        """The head's bytes up to the end of this piece; whether its line ended in the limit."""
+        if self._began_at is None:
+            size, line_ended, start = self._head_bytes, self._line_ended, 0
+        else:
+            size, line_ended, start = 0, False, self._began_at
+        room = max(0, self.guard.limits.max_head_bytes - size)
+        line_ended = line_ended or self._piece.find(b"\n", start, start + room) >= 0
+        return size + len(self._piece) - start, line_ended
+
+    def _head_size(self) -> Refusal | None:
+        return oversized(self.guard.limits.max_head_bytes, *self._size_and_line())
+
+    def on_response_complete(self) -> None:
+        queued = bool(self.pipeline)
+        super().on_response_complete()
+        if not queued:
+            self.guard.flush(self.transport)
 
     def _too_slow(self, phase: Phase) -> None:
-        self.guard.too_slow(self.transport, phase, self.cycle)
+        self._refuse(too_slow(phase))
 
     def send_400_response(self, msg: str) -> None:
-        self.guard.answer(self.transport, 400, "Invalid HTTP request")
+        refusal, self._refusal = self._refusal or INVALID, None
+        self._refuse(refusal)
+
+    def _refuse(self, refusal: Refusal) -> None:
+        own = self.cycle if self._at == "body" else None
+        if own is not None and self.pipeline and self.pipeline[0][0] is own:
+            self.pipeline.popleft()  # never started: the answers before it come first
+            behind = True
+        else:
+            cycle = self.cycle
+            behind = bool(self.pipeline) or (
+                cycle is not None and cycle is not own and not cycle.response_complete
+            )
+        self.guard.refuse(self.transport, refusal, own=own, behind=behind)

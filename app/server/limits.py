@@ -8,6 +8,8 @@ is accepted. ``app.server.protocols`` enforces them for both of uvicorn's parser
 from __future__ import annotations
 
 import copy
+import dataclasses
+import resource
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +35,39 @@ class ServerLimits:
         10.0, "seconds from the end of the headers to the body's last byte; longer is 408"
     )
     idle_timeout: int = _limit(5, "seconds a connection may stay open without a request")
-    # Below the common default of 1,024 open files per process, with room for the store's.
-    max_connections: int = _limit(1000, "open connections; one more is answered 503")
+    max_connections: int = _limit(
+        1000, "open connections; one more is answered 503 (lowered to fit the open-file limit)"
+    )
     # Inside `docker stop`'s default grace of 10 s.
     drain_timeout: int = _limit(
         8, "seconds in-flight requests get after SIGINT/SIGTERM before they are cancelled"
     )
+
+
+# Open files a server keeps beside its connections: its own (listening socket, event loop,
+# store, logs) and those of connections it refuses (`protocols.DRAINING` of them at most).
+RESERVED_FILES = 64
+
+
+def fit_open_files(limits: ServerLimits) -> tuple[ServerLimits, str | None]:
+    """The connection cap and the open-file limit made to agree, the cap deciding: the soft
+    limit is raised (toward the hard one) to ``max_connections + RESERVED_FILES``; where the
+    hard limit is lower, the cap is lowered to fit it. Each accepted connection then has a
+    file, and one beyond the cap is answered 503 instead of failing to be accepted. Returns
+    the limits to serve with, and a warning when the cap was lowered."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = limits.max_connections + RESERVED_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return limits, None
+    cap = max(1, soft - RESERVED_FILES)
+    warning = (
+        f"open files limited to {soft} (ulimit -n): serving at most {cap} connections instead "
+        f"of {limits.max_connections}; raise the limit to {wanted} or pass --max-connections"
+    )
+    return dataclasses.replace(limits, max_connections=cap), warning
 
 
 def log_config(*loggers: str) -> dict[str, Any]:

@@ -1,34 +1,34 @@
 """uvicorn's two HTTP/1.1 protocols with each client's share of the server bounded.
 
-- request line + headers: at most ``max_head_bytes``, else 431 (414 when the request line
-  alone is longer), checked before a chunk is fed to the parser: httptools has no limit (it
-  buffers a 100 MB header whole), and h11's applies only to a head still incomplete after a
-  read (one that arrives in a single read is parsed whatever its size);
+- request heads: what ``app.server.framing`` accepts (size, line ends, Host, framing);
 - time: ``head_timeout`` from a request's first byte to its last header and ``body_timeout``
   for its body, else 408; a connection that sends nothing closes after ``idle_timeout``;
 - connections: beyond ``max_connections`` a new one is answered 503 and closed;
 - what the server answers itself (these, and 400 for a request it cannot parse) is JSON
-  ``{"detail": ...}``, like every answer of the app.
+  ``{"detail": ...}``, like every answer of the app, and comes after the answers to the
+  requests pipelined before it; then the connection is closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from app.server.limits import ServerLimits
+from app.http.answers import error_body
+from app.server.framing import INVALID, Refusal, StrictConnection
+from app.server.limits import RESERVED_FILES, ServerLimits
 
 Phase = Literal["head", "body"]
-HEAD_END = b"\r\n\r\n"
 LINGER = 2.0  # seconds a connection the server answered itself drains before it is closed
+# Connections that may drain at once: each keeps its file open; beyond, one closes at once.
+DRAINING = RESERVED_FILES // 2
 
 
 class BoundedConfig(uvicorn.Config):
@@ -45,24 +45,6 @@ class BoundedConfig(uvicorn.Config):
         self.limits = limits
 
 
-def oversized(
-    limit: int, head_bytes: int, line_ended: bool, tail: bytes, data: bytes
-) -> tuple[int, str] | None:
-    """The answer when ``data`` takes an unfinished request head over ``limit`` bytes: 414 when
-    its request line alone is longer, else 431; None while it fits.
-
-    ``head_bytes`` of the head came before, ending in ``tail`` (its last bytes, in case the
-    blank line that ends a head spans two chunks); ``line_ended``: its request line has ended.
-    """
-    end = (tail + data).find(HEAD_END)
-    in_head = len(data) if end < 0 else end + len(HEAD_END) - len(tail)
-    if head_bytes + in_head <= limit:
-        return None
-    if line_ended or b"\n" in data[: max(0, limit - head_bytes)]:
-        return 431, "Request header fields too large"
-    return 414, "Request line too long"
-
-
 class Guard:
     """One connection's limits: the connection cap, one timer for the request's head or body
     (whichever is being received), and the answers the server gives itself."""
@@ -73,7 +55,11 @@ class Guard:
         self._loop = loop
         self._timer: asyncio.TimerHandle | None = None
         self.phase: Phase | None = None
-        self.answered = False  # the server answered and ends the connection: ignore its data
+        self.answered = False  # the server answered (or will) and ends the connection
+        self._deferred: Refusal | None = None
+        self._draining = False
+
+    draining: ClassVar[int] = 0  # connections of this process draining now
 
     def admit(self, server_state: ServerState, transport: asyncio.Transport) -> bool:
         """False (and the connection answered 503) when the server is at its connection cap."""
@@ -98,6 +84,36 @@ class Guard:
             self._timer = None
         self.phase = None
 
+    def refuse(
+        self, transport: asyncio.Transport, refusal: Refusal, *, own: Any | None, behind: bool
+    ) -> None:
+        """Answer a request the server refuses, then end the connection.
+
+        ``own``: the refused request's cycle, when the app already has it: the app is told the
+        client left, and once its answer has begun the connection just closes. ``behind``:
+        answers to earlier pipelined requests are still being written; this one waits for
+        them (``flush``), and nothing more is read.
+        """
+        self.cancel()
+        self.answered = True
+        if own is not None:
+            if not own.response_complete:
+                own.disconnected = True  # the app's receive() gets http.disconnect
+                own.message_event.set()
+            if own.response_started:
+                transport.close()
+                return
+        if behind:
+            self._deferred = refusal
+        else:
+            self.answer(transport, *refusal)
+
+    def flush(self, transport: asyncio.Transport) -> None:
+        """Send the answer ``refuse`` kept back, once the earlier answers are written."""
+        refusal, self._deferred = self._deferred, None
+        if refusal is not None and not transport.is_closing():
+            self.answer(transport, *refusal)
+
     def answer(
         self, transport: asyncio.Transport, status: int, detail: str, *headers: tuple[str, str]
     ) -> None:
@@ -110,7 +126,7 @@ class Guard:
         """
         self.cancel()
         self.answered = True
-        body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
+        body = error_body(detail)
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "content-type: application/json",
@@ -119,32 +135,35 @@ class Guard:
             *(f"{name}: {value}" for name, value in headers),
         ]
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        if transport.can_write_eof():
+        if transport.can_write_eof() and Guard.draining < DRAINING:
             transport.write_eof()
+            Guard.draining += 1
+            self._draining = True
             self._loop.call_later(LINGER, transport.close)
         else:
             transport.close()
 
-    def too_slow(self, transport: asyncio.Transport, phase: Phase, cycle: Any | None) -> None:
-        """408 for a request whose head or body did not arrive in time."""
-        if transport.is_closing() or self.answered:
-            return
-        if cycle is not None:
-            cycle.disconnected = True  # the app's receive() gets http.disconnect
-            if cycle.response_started:
-                transport.close()
-                return
-        what = "headers" if phase == "head" else "body"
-        self.answer(transport, 408, f"Request {what} not received in time")
+    def closed(self) -> None:
+        """The connection is gone: its timer and its place among the draining ones."""
+        self.cancel()
+        if self._draining:
+            self._draining = False
+            Guard.draining -= 1
+
+
+def too_slow(phase: Phase) -> Refusal:
+    return Refusal(408, f"Request {'headers' if phase == 'head' else 'body'} not received in time")
 
 
 class BoundedH11Protocol(H11Protocol):
     """h11, the pure-Python parser (uvicorn's choice without the ``fast`` extra)."""
 
     guard: Guard  # one per connection, from connection_made on
+    conn: StrictConnection
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.guard = Guard(self.config, self.loop)
+        self.conn = StrictConnection(self.guard.limits.max_head_bytes)
         admitted = self.guard.admit(self.server_state, transport)
         super().connection_made(transport)
         if admitted:  # a connection that never sends a request is closed like an idle one
@@ -153,19 +172,12 @@ class BoundedH11Protocol(H11Protocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.cancel()
+        self.guard.closed()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
             return
-        if self.conn.their_state is h11.IDLE:  # receiving a request's head
-            head = self.conn.trailing_data[0]
-            limit = self.guard.limits.max_head_bytes
-            too_big = oversized(limit, len(head), b"\n" in head, head[-3:], data)
-            if too_big:
-                self.guard.answer(self.transport, *too_big)
-                return
         super().data_received(data)
         state = self.conn.their_state
         if self.guard.answered or self.transport.is_closing():
@@ -176,7 +188,10 @@ class BoundedH11Protocol(H11Protocol):
             self.guard.expect("body" if state is h11.SEND_BODY else None, self._too_slow)
 
     def _too_slow(self, phase: Phase) -> None:
-        self.guard.too_slow(self.transport, phase, self.cycle)
+        own = self.cycle if phase == "body" else None
+        self.guard.refuse(self.transport, too_slow(phase), own=own, behind=False)
 
     def send_400_response(self, msg: str) -> None:
-        self.guard.answer(self.transport, 400, "Invalid HTTP request")
+        own = None if self.conn.reading_head else self.cycle
+        # h11 reads a new head only once the previous answer is complete: never behind.
+        self.guard.refuse(self.transport, self.conn.refusal or INVALID, own=own, behind=False)

@@ -19,8 +19,11 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import sys
+from collections.abc import Mapping
 from functools import partial
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -31,8 +34,11 @@ from app.contract.environment import env_name
 from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
-from devtools.gateway.cors import CorsConfiguration
+from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
+from devtools.lambda_runtime.artifacts import PYTHON_VERSION
+from infra.interpreter import PYTHON_ENV, find_python
+from infra.uv import find_uv
 
 LOCAL_TABLE = "orders-local"
 # Keys for this process's own calls to moto (creating the table); never the function's.
@@ -84,8 +90,9 @@ def gateway_through_runtime(
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
     from devtools.gateway.throttle import StageThrottle
+    from devtools.lambda_runtime import artifacts
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
-    from devtools.lambda_runtime.service import LocalLambda
+    from devtools.lambda_runtime.local_lambda import LocalLambda
 
     authorizer = authorizer_from_env()
     for name, value in MOTO_KEYS.items():
@@ -105,8 +112,8 @@ def gateway_through_runtime(
         table=LOCAL_TABLE, region=region, endpoint=dynamodb_endpoint, read_timeout=25
     )
     asyncio.run(create_table(table))
-    print(f"synthesizing the {stage} stack (cached)...", file=sys.stderr)
-    template = synthesized_template(stage)
+    say = partial(print, file=sys.stderr, flush=True)
+    template = synthesized_template(stage, announce=say)
     (table_id,) = table_ids(template)
     function = FunctionConfig.from_template(template, names={table_id: LOCAL_TABLE})
     service = LocalLambda(
@@ -114,9 +121,10 @@ def gateway_through_runtime(
         dynamodb_endpoint,
         init_type=init_type,
         region=region,
-        echo=partial(print, file=sys.stderr, flush=True),
+        echo=say,
+        task_root=artifacts.task_root(announce=say),
+        python=artifacts.runtime_python(announce=say),
     )
-    print(f"building the asset and the runtime (cached); {init_type} init...", file=sys.stderr)
     integration = LambdaServiceIntegration(service)
     return create_gateway(
         GatewayConfig(
@@ -126,6 +134,39 @@ def gateway_through_runtime(
             cors=cors_from_env(),
             throttle=StageThrottle.from_template(template),
         )
+    )
+
+
+def require_runtime_python(environ: Mapping[str, str] = os.environ) -> None:
+    """Exit with one line, before anything starts, if no CPython of Lambda's runtime version
+    (which the local Lambda runtime runs) is on this machine."""
+    try:
+        find_python(PYTHON_VERSION)
+    except RuntimeError:
+        raise SystemExit(no_runtime_python(environ)) from None
+
+
+def no_runtime_python(environ: Mapping[str, str]) -> str:
+    """What to do without a CPython 3.13: install one (with uv where uv may download
+    interpreters) or serve the handler in this process."""
+    version = PYTHON_VERSION
+    uv = find_uv(environ)
+    # The Makefile forbids uv's implicit downloads and keeps the user's own setting here.
+    downloads = environ.get("USER_UV_PYTHON_DOWNLOADS", environ.get("UV_PYTHON_DOWNLOADS", ""))
+    if uv and downloads != "never":
+        if shutil.which("uv", path=environ.get("PATH")) == uv:
+            uv = "uv"
+        elif Path(uv).is_relative_to(Path.cwd()):
+            uv = str(Path(uv).relative_to(Path.cwd()))
+        install = f"run `{uv} python install {version}`"
+    else:
+        install = (
+            f"install python{version} (your OS's package, pyenv) or point ${PYTHON_ENV} at one"
+        )
+    return (
+        f"make gateway: no CPython {version} found (Lambda's runtime, which the function runs "
+        f"in; looked at ${PYTHON_ENV}, python{version} on PATH, pyenv, uv's): {install}, or "
+        "serve the handler in this process without it: make gateway GATEWAY_ARGS=--in-process"
     )
 
 
@@ -143,6 +184,8 @@ def main() -> None:
         "--dynamodb-endpoint", help="a DynamoDB-compatible server (default: moto, in memory)"
     )
     args = parser.parse_args()
+    if not args.in_process:
+        require_runtime_python()
     try:
         if args.in_process:
             app = gateway_from_env(args.timeout)

@@ -11,7 +11,7 @@ import asyncio
 from typing import Any
 
 from devtools.gateway.server import FunctionError, LambdaContext
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 
 
 class LambdaServiceIntegration:

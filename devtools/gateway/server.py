@@ -19,7 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contract.gateway_routes import match_route
 from devtools.gateway.authorizer import Authorizer, Denied
-from devtools.gateway.cors import CorsConfiguration, apply_cors, is_preflight, preflight_response
+from devtools.gateway.cors_configuration import (
+    CorsConfiguration,
+    apply_cors,
+    is_preflight,
+    preflight_response,
+)
 from devtools.gateway.events import http_api_event, new_request_id
 from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
 from devtools.gateway.throttle import StageThrottle
@@ -195,7 +200,7 @@ async def _answer(
     body = await _read_body(request, config.max_payload)
     if body is None:
         return gateway_error(413, "Request Entity Too Large")
-    route, parameters = match_route(request.method, request.url.path)
+    route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
     if config.throttle is not None and not config.throttle.admit(route.route_key):

@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from infra.asset import PROJECT_ROOT, cached_bundle, exclusive, host_target
@@ -23,30 +24,47 @@ PYTHON_VERSION = "3.13"  # the stack's runtime (infra/compute.py: PYTHON_3_13)
 RUNTIME_GROUP = "lambda-runtime"
 
 
-def task_root(cache: Path = CACHE) -> Path:
+Announce = Callable[[str], None]
+
+
+def task_root(cache: Path = CACHE, announce: Announce | None = None) -> Path:
     """A read-only copy of the host-platform asset (``LAMBDA_TASK_ROOT``); older builds of
-    the asset are removed."""
+    the asset are removed. ``announce`` is told of a build, never of a reuse."""
     target = host_target(PYTHON_VERSION)
-    asset = cached_bundle(target, cache)
+    asset = cached_bundle(target, cache, announce)
     copy = asset.with_name(asset.name + ".task")
     with exclusive(cache / f"{copy.name}.lock"):  # one process at a time prunes and copies
         for stale in cache.glob(f"orders-{target.platform}-{target.python_version}-*"):
             if not stale.name.startswith(asset.name):
                 _remove(stale)
-        if not (copy / ".complete").exists():
-            _remove(copy)
-            partial = copy.with_name(copy.name + ".partial")
-            _remove(partial)
-            shutil.copytree(asset, partial)
-            (partial / ".complete").touch()
-            read_only(partial)
-            partial.rename(copy)  # a read-only directory can still be renamed
+        _read_only_copy(asset, copy)
     return copy
 
 
-def runtime_python(cache: Path = CACHE) -> Path:
+def read_only_copy(bundle: Path) -> Path:
+    """A read-only copy of ``bundle`` beside it (``<bundle>.task``), made once: the task root
+    of any other bundle (e.g. a benchmark's baseline) run by the local runtime."""
+    copy = bundle.with_name(bundle.name + ".task")
+    with exclusive(bundle.with_name(f"{copy.name}.lock")):
+        _read_only_copy(bundle, copy)
+    return copy
+
+
+def _read_only_copy(source: Path, copy: Path) -> None:
+    if not (copy / ".complete").exists():
+        _remove(copy)
+        partial = copy.with_name(copy.name + ".partial")
+        _remove(partial)
+        shutil.copytree(source, partial)
+        (partial / ".complete").touch()
+        read_only(partial)
+        partial.rename(copy)  # a read-only directory can still be renamed
+
+
+def runtime_python(cache: Path = CACHE, announce: Announce | None = None) -> Path:
     """The interpreter of a Python 3.13 environment holding only the locked ``awslambdaric``
-    (and its dependencies ``snapshot-restore-py`` and ``simplejson``)."""
+    (and its dependencies ``snapshot-restore-py`` and ``simplejson``); ``announce`` is told
+    when it is installed, never when it is reused."""
     uv = _uv()
     python = find_python(PYTHON_VERSION)
     requirements = _run(
@@ -59,6 +77,8 @@ def runtime_python(cache: Path = CACHE) -> Path:
     interpreter = venv / "bin" / "python"
     with exclusive(cache / f"{venv.name}.lock"):
         if not (venv / ".complete").exists():
+            if announce is not None:
+                announce(f"installing AWS's runtime interface client into {venv.name}...")
             _remove(venv)
             (cache / f"{venv.name}.txt").write_text(requirements)
             _run([uv, "venv", "--quiet", "--python", python, str(venv)])

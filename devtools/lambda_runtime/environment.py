@@ -4,7 +4,7 @@ Init (the process imports the handler), for SnapStart the snapshot (the process 
 ``restore/next``, frozen) and the restore, then invocations one at a time; between them the
 process is frozen (SIGSTOP), as Lambda freezes an environment with no pending event. The
 Runtime API server (``runtime_api``) calls the ``runtime_*`` methods for the process's
-requests; the service (``service``) calls the rest.
+requests; the service (``local_lambda``) calls the rest.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Phase(Enum):
 
 
 @dataclass
-class Outcome:
+class Ending:
     """How one invocation (or init, or restore) ended."""
 
     status: str  # "success", "error" or "timeout"
@@ -49,7 +49,7 @@ class Outcome:
     error_type: str | None = None
 
     @classmethod
-    def error(cls, error_type: str, message: str, status: str = "error") -> Outcome:
+    def error(cls, error_type: str, message: str, status: str = "error") -> Ending:
         document = {"errorMessage": message, "errorType": error_type}
         return cls(status, json.dumps(document).encode(), error_type)
 
@@ -60,7 +60,7 @@ class Invocation:
     payload: bytes
     deadline_ms: int
     trace_id: str
-    done: asyncio.Future[Outcome]
+    done: asyncio.Future[Ending]
     delivered: float = 0.0  # monotonic: handed to the runtime
     finished: float = 0.0  # monotonic: response or error posted
 
@@ -100,8 +100,8 @@ class ExecutionEnvironment:
 
     def __post_init__(self) -> None:
         loop = asyncio.get_running_loop()
-        self.init_done: asyncio.Future[Outcome] = loop.create_future()
-        self.restore_done: asyncio.Future[Outcome] = loop.create_future()
+        self.init_done: asyncio.Future[Ending] = loop.create_future()
+        self.restore_done: asyncio.Future[Ending] = loop.create_future()
         self.exited: asyncio.Future[int] = loop.create_future()
         self._resume: asyncio.Future[None] = loop.create_future()
         self._events: asyncio.Queue[Invocation | _Stop] = asyncio.Queue()
@@ -136,12 +136,12 @@ class ExecutionEnvironment:
             key = self.keys.issue(self.spec.environment_key_lifetime, "environment")
         return variables(self.spec, token=self.token, key=key)
 
-    async def wait_init(self, limit: float) -> Outcome | None:
+    async def wait_init(self, limit: float) -> Ending | None:
         """The init phase's outcome, or None when it did not end within ``limit`` seconds."""
         done, _ = await asyncio.wait({self.init_done}, timeout=limit)
         return self.init_done.result() if done else None
 
-    async def restore(self, limit: float) -> Outcome:
+    async def restore(self, limit: float) -> Ending:
         """Answer ``restore/next`` (thawed) and wait for the after-restore hooks to finish."""
         if self.phase is not Phase.SNAPSHOT:
             raise RuntimeError(f"restore in phase {self.phase.value}")
@@ -152,13 +152,13 @@ class ExecutionEnvironment:
         done, _ = await asyncio.wait({self.restore_done}, timeout=limit)
         if not done:
             await self.kill()
-            return Outcome.error("Runtime.RestoreTimeout", "restore timed out", "timeout")
+            return Ending.error("Runtime.RestoreTimeout", "restore timed out", "timeout")
         self.restore_ms = (time.monotonic() - started) * 1000
         return self.restore_done.result()
 
     async def invoke(
         self, request_id: str, payload: bytes, limit: float
-    ) -> tuple[Invocation, Outcome]:
+    ) -> tuple[Invocation, Ending]:
         """Hand ``payload`` to the waiting runtime; its outcome within ``limit`` seconds (the
         function's timeout)."""
         loop = asyncio.get_running_loop()
@@ -179,7 +179,7 @@ class ExecutionEnvironment:
             message = f"{stamp} {invocation.request_id} Task timed out after {seconds} seconds"
             self.max_memory_used_mb()  # before the process goes
             await self.kill()  # Lambda resets the environment after a timeout
-            outcome = Outcome("timeout", json.dumps({"errorMessage": message}).encode())
+            outcome = Ending("timeout", json.dumps({"errorMessage": message}).encode())
             outcome.error_type = "Sandbox.Timedout"
             invocation.finished = time.monotonic()
             return invocation, outcome
@@ -235,9 +235,9 @@ class ExecutionEnvironment:
         """``GET invocation/next``: init, restore or the previous invocation is complete."""
         if self.phase is Phase.INIT:
             self.init_ms = (time.monotonic() - self.spawned) * 1000
-            _resolve(self.init_done, Outcome("success"))
+            _resolve(self.init_done, Ending("success"))
         elif self.phase is Phase.RESTORE:
-            _resolve(self.restore_done, Outcome("success"))
+            _resolve(self.restore_done, Ending("success"))
         elif self.current is not None and not self.current.done.done():
             raise RuntimeRefusal(403, "InvalidStateTransition", "no response was posted")
         self.phase = Phase.READY
@@ -260,7 +260,7 @@ class ExecutionEnvironment:
             limit = f"{MAX_RESPONSE_BYTES} bytes"
             _resolve(
                 invocation.done,
-                Outcome.error(
+                Ending.error(
                     "Function.ResponseSizeTooLarge",
                     f"Response payload size exceeded maximum allowed payload size ({limit}).",
                 ),
@@ -270,21 +270,21 @@ class ExecutionEnvironment:
                 "RequestEntityTooLarge",
                 f"Exceeded maximum allowed payload size ({limit}).",
             )
-        _resolve(invocation.done, Outcome("success", body))
+        _resolve(invocation.done, Ending("success", body))
 
     def runtime_error(self, request_id: str, body: bytes, error_type: str | None) -> None:
         invocation = self._invocation(request_id)
         invocation.finished = time.monotonic()
         self.max_memory_used_mb()
         kind = error_type or _error_type(body) or "Unhandled"
-        _resolve(invocation.done, Outcome("error", body, kind))
+        _resolve(invocation.done, Ending("error", body, kind))
 
     def runtime_init_error(self, body: bytes, error_type: str | None) -> None:
         if self.phase is not Phase.INIT:
             raise RuntimeRefusal(403, "InvalidStateTransition", "init/error after init")
         self.init_ms = (time.monotonic() - self.spawned) * 1000
         kind = error_type or _error_type(body) or "Runtime.Unknown"
-        _resolve(self.init_done, Outcome("error", body, kind))
+        _resolve(self.init_done, Ending("error", body, kind))
 
     async def runtime_restore_next(self) -> None:
         """``GET restore/next``: init and the before-snapshot hooks are done; the snapshot is
@@ -293,7 +293,7 @@ class ExecutionEnvironment:
             raise RuntimeRefusal(403, "InvalidStateTransition", "not a SnapStart init")
         self.init_ms = (time.monotonic() - self.spawned) * 1000
         self.phase = Phase.SNAPSHOT
-        _resolve(self.init_done, Outcome("success"))
+        _resolve(self.init_done, Ending("success"))
         self._freeze()
         await self._resume
         if self.phase is Phase.DEAD:
@@ -303,7 +303,7 @@ class ExecutionEnvironment:
         if self.phase is not Phase.RESTORE:
             raise RuntimeRefusal(403, "InvalidStateTransition", "restore/error outside restore")
         kind = error_type or _error_type(body) or "Runtime.AfterRestoreError"
-        _resolve(self.restore_done, Outcome("error", body, kind))
+        _resolve(self.restore_done, Ending("error", body, kind))
 
     def runtime_credentials(self, authorization: str | None) -> IssuedKey:
         """The container-credentials endpoint (SnapStart): new short-lived keys per call."""
@@ -346,7 +346,7 @@ class ExecutionEnvironment:
         code = await self.process.wait()
         phase, self.phase = self.phase, Phase.DEAD
         self.frozen = False
-        exited = Outcome.error("Runtime.ExitError", f"Runtime exited with error: {_status(code)}")
+        exited = Ending.error("Runtime.ExitError", f"Runtime exited with error: {_status(code)}")
         _resolve(self.init_done, exited)
         if phase is Phase.RESTORE:
             _resolve(self.restore_done, exited)

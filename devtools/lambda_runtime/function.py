@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -114,15 +114,22 @@ class _Resolver:
 
 
 def synthesized_template(
-    stage: str = "dev", cache: Path = CACHE, *, context: Mapping[str, str] | None = None
+    stage: str = "dev",
+    cache: Path = CACHE,
+    *,
+    context: Mapping[str, str] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> Template:
     """The stage's template, synthesized offline (no asset bundling); cached by input hash.
-    ``context`` sets knobs over cdk.json's (as ``cdk synth -c key=value`` does)."""
+    ``context`` sets knobs over cdk.json's (as ``cdk synth -c key=value`` does); ``announce`` is
+    told before a synthesis, never when the cached template is read."""
     knobs = json.dumps(dict(context or {}), sort_keys=True)
     name = stage if not context else f"{stage}-{hashlib.sha256(knobs.encode()).hexdigest()[:8]}"
     path = cache / f"template-{name}-{_inputs_hash(stage)[:16]}.json"
     with exclusive(cache / f"{path.name}.lock"):
         if not path.exists():
+            if announce is not None:
+                announce(f"synthesizing the {stage} stack (new or changed sources)...")
             _synthesize_into(path, stage, knobs)
             for stale in cache.glob(f"template-{name}-{'?' * 16}.json"):
                 if stale != path:

@@ -48,6 +48,9 @@ def test_emulator_routes_and_authorizes_like_the_stack(dev: Synthesized, tmp_pat
                     allowed = client.request(probe, concrete, headers=scoped)
                     assert (allowed.status_code, allowed.text) == (200, properties["RouteKey"])
             seen.add((properties["RouteKey"], public))
+        # No CORS in dev: no preflight route, so a token-less OPTIONS meets the authorizer.
+        response = client.request("OPTIONS", "/orders")
+        assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
         # What the stack does not route, the emulator does not either.
         for method, path in [("GET", "/"), ("GET", "/hi/x"), ("GET", "/orders-x"), ("GET", "/x")]:
             response = client.request(method, path)

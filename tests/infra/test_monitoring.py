@@ -182,6 +182,16 @@ def test_one_encrypted_topic_with_the_optional_email(stage: Synthesized) -> None
     t.resource_count_is("AWS::SNS::Topic", 1)
     t.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
     t.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    # dev's key goes with `make destroy` (scheduled for deletion), prod's is kept.
+    kept = stage.context["stage"] == "prod"
+    t.has_resource(
+        "AWS::KMS::Key",
+        {
+            "DeletionPolicy": "Retain" if kept else "Delete",
+            "UpdateReplacePolicy": "Retain" if kept else "Delete",
+            "Properties": Match.object_like({"PendingWindowInDays": 7}),
+        },
+    )
     email = stage.context.get("alarm-email")
     if email:
         t.has_resource_properties(

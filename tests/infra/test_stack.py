@@ -9,7 +9,7 @@ from aws_cdk.assertions import Match, Template
 
 from app.contract import cors as app_cors
 from app.contract.environment import env_name
-from app.contract.gateway_routes import GATEWAY_ROUTES
+from app.contract.gateway_routes import GATEWAY_ROUTES, gateway_routes
 from infra.auth import COGNITO_USER_SCOPE
 from tests.infra.conftest import PROD_CONTEXT, Synthesized
 
@@ -81,8 +81,9 @@ def test_api_invokes_the_snapstart_alias_of_a_published_version(stage: Synthesiz
 def test_routes_are_the_shared_table_with_jwt_on_every_private_one(stage: Synthesized) -> None:
     authorizer_id, _ = stage.only("AWS::ApiGatewayV2::Authorizer")
     routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in _routes(stage)}
-    assert set(routes) == {r.route_key for r in GATEWAY_ROUTES}
-    for route in GATEWAY_ROUTES:
+    expected = gateway_routes(cors=bool(stage.context.get("cors-origins")))
+    assert set(routes) == {r.route_key for r in expected}
+    for route in expected:
         properties = routes[route.route_key]
         if route.public:
             assert properties.get("AuthorizationType", "NONE") == "NONE", route
@@ -91,6 +92,21 @@ def test_routes_are_the_shared_table_with_jwt_on_every_private_one(stage: Synthe
             assert properties["AuthorizationType"] == "JWT", route
             assert properties["AuthorizerId"] == ref(authorizer_id), route
     assert any(r.path.startswith("/orders") and not r.public for r in GATEWAY_ROUTES)
+
+
+def test_only_an_api_with_cors_lets_a_token_less_options_through(stage: Synthesized) -> None:
+    """Without CORS no preflight needs answering: an OPTIONS on /orders meets the authorizer."""
+    _, api = stage.only("AWS::ApiGatewayV2::Api")
+    cors = "CorsConfiguration" in api["Properties"]
+    assert cors == bool(stage.context.get("cors-origins"))
+    open_options = sorted(
+        p["RouteKey"]
+        for p in (r["Properties"] for r in _routes(stage))
+        if p["RouteKey"].split(" ")[0] in {"OPTIONS", "ANY"}
+        and p["RouteKey"].split(" ")[1].startswith("/orders")
+        and p.get("AuthorizationType", "NONE") == "NONE"
+    )
+    assert open_options == (["OPTIONS /orders", "OPTIONS /orders/{proxy+}"] if cors else [])
 
 
 def test_dev_authorizer_trusts_its_cognito_pool_and_client(dev: Synthesized) -> None:
@@ -214,9 +230,9 @@ def test_cors_comes_from_context(stage: Synthesized) -> None:
         assert {"etag", "link", "idempotent-replayed"} <= set(cors["ExposeHeaders"])
 
 
-def test_preflights_never_meet_the_authorizer(stage: Synthesized) -> None:
-    """Every path with the JWT authorizer has an OPTIONS route without it."""
-    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in _routes(stage)}
+def test_preflights_never_meet_the_authorizer(prod: Synthesized) -> None:
+    """With CORS, every path with the JWT authorizer has an OPTIONS route without it."""
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in _routes(prod)}
     protected = {key.split(" ", 1)[1] for key, p in routes.items() if "AuthorizerId" in p}
     assert protected
     for path in protected:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devtools.lambda_runtime.function import FunctionConfig
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 
 
 @dataclass

@@ -27,7 +27,7 @@ from devtools.lambda_runtime.function import (
     synthesized_template,
     table_ids,
 )
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.conftest import fresh_dynamodb_table
 from tests.gateway_support import dev_authorizer, serving
 

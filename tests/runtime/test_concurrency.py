@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from devtools.lambda_runtime.function import FunctionConfig, Template
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.runtime.conftest import StartLambda, gateway
 
 DELAY = 5.0  # longer than a local init, so that every greeting is in flight at once

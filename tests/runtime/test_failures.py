@@ -12,7 +12,7 @@ import pytest
 
 from devtools.gateway.events import routed_event
 from devtools.lambda_runtime.environment import MAX_REQUEST_BYTES
-from devtools.lambda_runtime.service import LocalLambda, PublishError, Result
+from devtools.lambda_runtime.local_lambda import LocalLambda, PublishError, Result
 from tests.runtime.conftest import StartLambda, gateway, probe_function
 
 EVENT = routed_event("GET", "/hi", headers=[("host", "abc123.execute-api.us-east-1.amazonaws.com")])

@@ -16,11 +16,12 @@ import pytest
 from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ExpiredToken
 
+from app.aws_lambda.priming import OWNER as PRIMING_OWNER
 from app.store.dynamodb.admin import table_status
 from app.store.dynamodb.client import DynamoDBClient
 from devtools.gateway.events import routed_event
 from devtools.lambda_runtime.function import FunctionConfig
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.runtime.checks import (
     Run,
     check_the_runtime_process_has_lambdas_environment,
@@ -180,3 +181,23 @@ def test_sigterm_can_reach_only_the_thread_that_runs_the_shutdown(
     assert service.stop("sigterm") == -signal.SIGTERM
     shutdowns = [line for line in service.logs.lines() if "Lambda environment shut down" in line]
     assert len(shutdowns) == 1
+
+
+def test_priming_before_the_snapshot_reaches_nothing_outside_the_process(
+    orders_function: FunctionConfig, start_lambda: StartLambda
+) -> None:
+    """The before-snapshot hook's requests are answered from memory: before the restore no
+    request reached the table, no key was fetched, nothing was logged or measured; afterwards
+    the priming caller has no orders."""
+    assert orders_function.application_log_level == "INFO"  # request lines would show
+    service = start_lambda(orders_function, init_type="snap-start")  # init, priming, snapshot
+    assert service.front.seen() == []
+    assert service.keys.issued() == []
+    published = service.logs.lines()
+    assert [line for line in published if '"_aws"' in line] == []  # no EMF metric line
+    assert [line for line in published if '"app.lambda"' in line] == []  # no request line
+    listed = service.invoke(
+        routed_event("GET", "/orders", headers=HOST, claims={"sub": PRIMING_OWNER})
+    ).document()
+    assert listed["statusCode"] == 200
+    assert json.loads(listed["body"])["orders"] == []

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from devtools.lambda_runtime.function import FunctionConfig, Template, table_ids
-from devtools.lambda_runtime.service import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.conftest import fresh_dynamodb_table
 from tests.runtime.checks import (
     Run,

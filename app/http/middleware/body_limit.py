@@ -10,9 +10,9 @@ receive wrapper and a join).
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.http.answers import send_error
 
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -53,19 +53,7 @@ class BodyLimitMiddleware:
 
     async def _reject(self, send: Send) -> None:
         detail = f"Request body larger than {self.max_body_bytes} bytes"
-        payload = json.dumps({"detail": detail}, separators=(",", ":"))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload.encode()})
+        await send_error(send, 413, detail, ("connection", "close"))
 
 
 def _content_length(scope: Scope) -> int | None:

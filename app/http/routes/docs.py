@@ -2,8 +2,8 @@
 
 Swagger UI's script and style come from the ``fastapi-offline`` package when it is installed
 (the ``local`` extra: ``make run`` and ``make gateway``), so the page works without internet;
-the Lambda bundle leaves the package out (it would take the zip from 4.82 to 5.60 MB, past its
-5 MiB budget; see docs/aws.md) and the page loads them from the CDN, as FastAPI does by default.
+the Lambda bundle leaves the package out (it would take the zip past its 5 MiB budget; see
+docs/aws.md) and the page loads them from the CDN, as FastAPI does by default.
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ GREETING = "Hello, async FastAPI!"
 @router.get("/hi")
 async def hi(request: Request) -> str:
     """Greet after a simulated data-store delay (``GREET_DELAY`` seconds), never blocking."""
-    # Read from app.state directly: a sub-dependency costs a second solve per request (~10 %
-    # of a warm Lambda call on this route).
+    # Read from app.state directly: a sub-dependency costs a second solve per request on the
+    # hottest route (docs/performance.md).
     settings: Settings = request.app.state.settings
     if settings.greet_delay:
         await asyncio.sleep(settings.greet_delay)

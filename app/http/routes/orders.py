@@ -45,10 +45,11 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=MAX_KEY_LENGTH,
-        pattern=r"^[\x21-\x7e]+$",
+        # Visible ASCII but the comma, which joins two Idempotency-Key lines into one.
+        pattern=r"^[\x21-\x2b\x2d-\x7e]+$",
         description="Makes the request safe to retry: the same key and body return the first "
         "answer for 24 h; the same key with another body is 422; while the first is in flight, "
-        "409.",
+        "409. One key: visible ASCII without a comma.",
     ),
 ]
 

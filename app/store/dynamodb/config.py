@@ -19,10 +19,10 @@ _OPTIONS = frozenset({"region", "endpoint", "connect_timeout", "read_timeout", "
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """``budget`` seconds bound all attempts and waits of one store operation."""
+    """``budget`` seconds bound all attempts and waits of one store operation, and are used."""
 
     budget: float = 5.0
-    max_attempts: int = 6
+    min_attempt: float = 0.05  # the least time left worth another attempt
     base_delay: float = 0.05
     max_delay: float = 1.0
     retry_after: int = 1  # seconds, told to HTTP clients once the budget is spent

@@ -27,6 +27,9 @@ from app.store.dynamodb.table import IDEMPOTENCY_PREFIX
 Send = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 FINGERPRINT, RESULT = "fingerprint", "result"
+# An in-flight claim's lease in epoch milliseconds (the TTL attribute counts whole seconds, rounded
+# up for TTL, which would keep a lapsed claim up to two seconds too long), and its attempt's token.
+LEASE_MS, CLAIM_TOKEN = "lease_ms", "claim_token"
 # The record is this request's (same fingerprint) and not completed yet.
 OURS_AND_OPEN = f"#{FINGERPRINT} = :fingerprint AND attribute_not_exists(#{RESULT})"
 
@@ -41,6 +44,12 @@ def _epoch(moment: datetime, *, up: bool) -> int:
     return math.ceil(seconds) if up else math.floor(seconds)
 
 
+def _epoch_ms(moment: datetime, *, up: bool) -> int:
+    """Whole milliseconds, rounded as ``_epoch`` rounds seconds."""
+    ms = moment.timestamp() * 1000
+    return math.ceil(ms) if up else math.floor(ms)
+
+
 def completion(table: str, owner: str, completes: Completion, result: Order) -> dict[str, Any]:
     """The TransactItems entry that completes a claimed key with ``result``."""
     snapshot = json.dumps(to_item(result, write_id=""), separators=(",", ":"))
@@ -52,7 +61,9 @@ def completion(table: str, owner: str, completes: Completion, result: Order) -> 
             "expires": _epoch(completes.expires_at, up=True),
             "fingerprint": completes.fingerprint,
         },
-        UpdateExpression=f"SET #{RESULT} = :result, #{TTL_ATTRIBUTE} = :expires",
+        UpdateExpression=(
+            f"SET #{RESULT} = :result, #{TTL_ATTRIBUTE} = :expires REMOVE #{LEASE_MS}"
+        ),
         ConditionExpression=OURS_AND_OPEN,
     )
     return {"Update": update}
@@ -78,24 +89,44 @@ class IdempotencyRecords:
         self._send = send
 
     async def claim(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        token: str,
     ) -> IdempotencyRecord | None:
+        """Claim the key unless a live record holds it; None when claimed.
+
+        ``token`` is this request's, the same for every attempt: when an earlier attempt's
+        write was applied but its answer lost, the record found is recognised as ours.
+        """
         item = {
             **record_key(owner, key),
             FINGERPRINT: fingerprint,
             TTL_ATTRIBUTE: _epoch(lease_until, up=True),
+            LEASE_MS: _epoch_ms(lease_until, up=True),
+            CLAIM_TOKEN: token,
         }
         payload = with_expressions(
             {"Item": py2dy(item), "ReturnValuesOnConditionCheckFailure": "ALL_OLD"},
-            {"now": _epoch(now, up=False)},
-            ConditionExpression=f"attribute_not_exists(#{PK}) OR #{TTL_ATTRIBUTE} <= :now",
+            {"now": _epoch(now, up=False), "now_ms": _epoch_ms(now, up=False)},
+            # A claim lapses by its lease; a completed record (no lease) by its expiry.
+            ConditionExpression=(
+                f"attribute_not_exists(#{PK}) OR #{LEASE_MS} <= :now_ms OR #{TTL_ATTRIBUTE} <= :now"
+            ),
         )
         try:
             await self._send("PutItem", payload)
         except ConditionalCheckFailed as failure:
             body = failure.args[0] if failure.args else None
             if isinstance(body, dict) and "Item" in body:
-                return self.record(key, dy2py(body["Item"], int))
+                held = dy2py(body["Item"], int)
+                if held.get(CLAIM_TOKEN) == token and RESULT not in held:
+                    return None  # our own claim, applied by an attempt whose answer was lost
+                return self.record(key, held)
             current = await self.get(owner, key)
             if current is None:
                 raise ClaimLost from None  # released in between

@@ -13,100 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from enum import Enum
 from typing import TypeVar
-
-import httpx
-from aiodynamo.errors import (
-    AccessDenied,
-    ExpiredToken,
-    IncompleteSignature,
-    InternalDynamoError,
-    MissingAuthenticationToken,
-    NoCredentialsFound,
-    ProvisionedThroughputExceeded,
-    RequestLimitExceeded,
-    ServiceUnavailable,
-    TableNotFound,
-    Throttled,
-    TransactionCanceled,
-    TransactionConflict,
-    UnknownError,
-    UnrecognizedClient,
-    ValidationException,
-)
 
 from app.domain.orders import StoreUnavailable
 from app.store.budget import deadline
-from app.store.dynamodb.config import DynamoDBConfig, RetryPolicy
+from app.store.dynamodb.config import RetryPolicy
+from app.store.dynamodb.errors import Fault, classify
 
 logger = logging.getLogger("app.store.dynamodb")
 
 T = TypeVar("T")
-
-
-class Fault(Enum):
-    NOT_APPLIED = "not applied"  # throttled, or never connected: the request was not applied
-    MAYBE_APPLIED = "maybe applied"  # 5xx, timeout or broken connection: it may have been
-
-
-def classify(exc: BaseException) -> Fault | None:
-    """The kind of transient fault ``exc`` is, or None when retrying cannot help."""
-    if isinstance(exc, Throttled | ProvisionedThroughputExceeded | RequestLimitExceeded):
-        return Fault.NOT_APPLIED
-    if isinstance(exc, httpx.ConnectError | TransactionConflict):
-        return Fault.NOT_APPLIED
-    if isinstance(exc, ExpiredToken):
-        # Refused before it ran. The client has dropped the key; the next attempt fetches a
-        # fresh one (container credentials can expire sooner than the client expected).
-        return Fault.NOT_APPLIED
-    if isinstance(exc, TransactionCanceled) and any(
-        reason is not None and reason.code in {"TransactionConflict", "ThrottlingError"}
-        for reason in exc.cancellation_reasons
-    ):
-        return Fault.NOT_APPLIED  # a transaction is all or nothing: this one applied nothing
-    if isinstance(exc, InternalDynamoError | ServiceUnavailable | TimeoutError):
-        return Fault.MAYBE_APPLIED  # aiodynamo turns every httpx timeout into TimeoutError
-    if isinstance(exc, httpx.TransportError):
-        return Fault.MAYBE_APPLIED
-    if isinstance(exc, UnknownError) and exc.status >= 500:
-        return Fault.MAYBE_APPLIED
-    return None
-
-
-# Not ExpiredToken: an expired key is refetched and the request retried (classify); only
-# credentials that no refetch can fix make the store unusable.
-REFUSED_CREDENTIALS = (
-    UnrecognizedClient,
-    IncompleteSignature,
-    MissingAuthenticationToken,
-    NoCredentialsFound,
-)
-
-
-def misconfiguration(exc: BaseException, config: DynamoDBConfig) -> str | None:
-    """What is wrong with the store's configuration when ``exc`` says so, else None.
-
-    These errors do not pass with time or retries (a missing table, a table of another key
-    schema, refused credentials or permissions): the API answers 503 and logs this line.
-    """
-    where = f"table {config.table!r} in {config.region}" + (
-        f" at {config.endpoint}" if config.endpoint else ""
-    )
-    if isinstance(exc, TableNotFound):
-        return f"{where} does not exist: create it (make dynamodb-table) or fix STORE_URL"
-    if isinstance(exc, ValidationException) and "does not match the schema" in str(exc):
-        return f"{where} has another key schema than app/store/dynamodb/table.py: fix STORE_URL"
-    if isinstance(exc, AccessDenied):
-        return f"access to {where} denied: grant the credentials' role the table's permissions"
-    if isinstance(exc, REFUSED_CREDENTIALS) or (
-        isinstance(exc, UnknownError) and exc.status == 403
-    ):
-        return (
-            f"DynamoDB refused the credentials ({type(exc).__name__}) for {where}: check "
-            "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN"
-        )
-    return None
 
 
 class Retrier:
@@ -128,11 +44,11 @@ class Retrier:
         self.maybe_applied = False
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Attempts until one succeeds or the deadline leaves no room for another: the whole
+        budget is used, so a keyed request's 503 comes when its claim's lease ends."""
         last: BaseException | None = None
-        for attempt in range(self._policy.max_attempts):
-            remaining = self._deadline - self._loop.time()
-            if remaining <= 0:
-                break
+        attempt = 0
+        while (remaining := self._deadline - self._loop.time()) > 0:
             try:
                 async with asyncio.timeout(remaining):
                     return await call()
@@ -142,11 +58,12 @@ class Retrier:
                     raise
                 last = exc
                 self.maybe_applied |= fault is Fault.MAYBE_APPLIED
-                logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt + 1, exc)
-            pause = self._policy.delay(attempt)
-            if self._loop.time() + pause >= self._deadline:
+                attempt += 1
+                logger.info("DynamoDB %s attempt %d: %r", self._operation, attempt, exc)
+            room = self._deadline - self._loop.time() - self._policy.min_attempt
+            if room < 0:
                 break
-            await asyncio.sleep(pause)
+            await asyncio.sleep(min(self._policy.delay(attempt - 1), room))
         elapsed = self._loop.time() - self._started
         if last is None:
             logger.warning(

@@ -7,6 +7,7 @@ item layout is in app/store/dynamodb/items.py, retries in app/store/dynamodb/ret
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import uuid
@@ -31,12 +32,19 @@ from app.domain.orders import (
     Page,
     StateConflict,
     Status,
+    StoreRefused,
     StoreUnavailable,
 )
-from app.store.budget import one_budget
+from app.store.budget import READINESS_BUDGET, deadline, one_budget
 from app.store.codec import dump_items
 from app.store.dynamodb.client import DynamoDBClient
 from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.errors import (
+    classify,
+    handled_by_the_store,
+    misconfiguration,
+    refusal,
+)
 from app.store.dynamodb.expressions import with_expressions
 from app.store.dynamodb.idempotency import IdempotencyRecords
 from app.store.dynamodb.items import (
@@ -47,15 +55,13 @@ from app.store.dynamodb.items import (
     to_item,
     to_order,
 )
-from app.store.dynamodb.retry import Retrier, misconfiguration
+from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.transactions import CompletingWrites
 from app.store.paging import PageFiller
 
 # Seconds a client is told to wait when the store is misconfigured: an operator must act.
 MISCONFIGURED_RETRY_AFTER = 30
-# A readiness check waits this long at most (within the retry budget).
-READINESS_BUDGET = 1.0
 READINESS_KEY = {PK: "#readiness", SK: "#readiness"}  # never written
 
 logger = logging.getLogger("app.store.dynamodb")
@@ -142,27 +148,50 @@ class DynamoDBStore:
         await self.close()
         await self.open()
 
+    @contextmanager
+    def dry_run(self) -> Iterator[None]:
+        """Within the block, every call is built, signed and decoded as usual but answered by
+        a table in this process (``dry_run.InMemoryTable``, which also serves made-up keys the
+        way the container-credentials endpoint does): nothing reaches DynamoDB or the endpoint,
+        and the real client (its pool, its keys) is left untouched. For priming a SnapStart
+        snapshot."""
+        from aiodynamo.credentials import ContainerMetadataCredentials
+        from yarl import URL
+
+        from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
+
+        real = self._client
+        http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
+        keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
+        self._client = DynamoDBClient(http, keys, self.config.region, endpoint=self.config.endpoint)
+        try:
+            yield
+        finally:
+            self._client = real
+
     async def close(self) -> None:
         if self._http is not None:
             await self._http.aclose()
             self._http = None
             self._client = None
 
-    @contextmanager
-    def _misconfiguration_is_unavailable(self) -> Iterator[None]:
-        """A misconfigured store (missing table, refused credentials...): 503, and say why."""
-        try:
-            yield
-        except Exception as exc:
-            problem = misconfiguration(exc, self.config)
-            if problem is None:
-                raise
-            logger.error("DynamoDB store unusable: %s", problem)
-            raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from exc
-
     async def _send_raw(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
-        with self._misconfiguration_is_unavailable():
+        """One request. An error no retry can fix is a 503 (misconfigured) or a refusal, each
+        logged in one line; transient errors and failed conditions are the caller's to handle."""
+        try:
             return await self.client.send(action, payload)
+        except Exception as exc:
+            if classify(exc) is not None or handled_by_the_store(exc):
+                raise
+            problem = misconfiguration(exc, self.config)
+            if problem is not None:
+                logger.error("DynamoDB store unusable: %s", problem)
+                raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from exc
+            refused = refusal(exc, action)
+            if refused is None:
+                raise
+            logger.error("DynamoDB store refused %s", refused)
+            raise StoreRefused from exc
 
     async def _send(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await self._send_raw(action, {"TableName": self.config.table, **payload})
@@ -356,13 +385,30 @@ class DynamoDBStore:
         self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
         retry = Retrier(self.config.retry, "claim")
-        return await retry(
-            partial(self._records.claim, owner, key, fingerprint, now=now, lease_until=lease_until)
+        claim = partial(
+            self._records.claim,
+            owner,
+            key,
+            fingerprint,
+            now=now,
+            lease_until=lease_until,
+            token=uuid.uuid4().hex,
         )
+        return await retry(claim)
 
     async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        retry = Retrier(self.config.retry, "release")
-        await retry(partial(self._records.release, owner, key, fingerprint))
+        """Release the claim, or return only once its lease (this budget) is over: either way
+        the key is free when the request's 503 is sent."""
+        try:
+            await Retrier(self.config.retry, "release")(
+                partial(self._records.release, owner, key, fingerprint)
+            )
+        except StoreUnavailable:
+            lease_ends = deadline()
+            if lease_ends is not None:
+                # and the milliseconds by which the lease was rounded up
+                await asyncio.sleep(lease_ends + 0.002 - asyncio.get_running_loop().time())
+            raise
 
     def one_budget(self) -> AbstractContextManager[timedelta]:
         return one_budget(self.config.retry.budget)
@@ -371,4 +417,7 @@ class DynamoDBStore:
         """One eventually consistent GetItem of a key never written: the table answers."""
         policy = replace(self.config.retry, budget=min(READINESS_BUDGET, self.config.retry.budget))
         payload = {"Key": py2dy(READINESS_KEY), "ConsistentRead": False}
-        await Retrier(policy, "readiness check")(partial(self._send, "GetItem", payload))
+        try:
+            await Retrier(policy, "readiness check")(partial(self._send, "GetItem", payload))
+        except StoreRefused:  # logged: a store that refuses its simplest read is not ready
+            raise StoreUnavailable(retry_after=MISCONFIGURED_RETRY_AFTER) from None

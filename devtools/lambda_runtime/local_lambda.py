@@ -34,8 +34,8 @@ from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
 from devtools.lambda_runtime.environment import (
     MAX_REQUEST_BYTES,
+    Ending,
     ExecutionEnvironment,
-    Outcome,
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
@@ -83,7 +83,7 @@ class Result:
 class PublishError(RuntimeError):
     """SnapStart could not publish the version: its init failed (``cdk deploy`` would fail)."""
 
-    def __init__(self, outcome: Outcome) -> None:
+    def __init__(self, outcome: Ending) -> None:
         super().__init__(f"init failed: {(outcome.payload or b'').decode(errors='replace')}")
         self.outcome = outcome
 
@@ -162,12 +162,12 @@ class LocalLambda:
 
     def invoke(self, event: Any) -> Result:
         """Invoke synchronously with ``event`` (a JSON document, or bytes) and wait."""
-        return self.call(self.ainvoke(event))
+        return self.call(self._invocation(event))
 
     async def invoke_async(self, event: Any) -> Result:
         """``invoke`` for a coroutine on another event loop (e.g. the gateway's). Cancelling
         the caller (an integration timeout) leaves the invocation running, as on Lambda."""
-        running = asyncio.run_coroutine_threadsafe(self.ainvoke(event), self._loop)
+        running = asyncio.run_coroutine_threadsafe(self._invocation(event), self._loop)
         return await asyncio.shield(asyncio.wrap_future(running))
 
     def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -221,7 +221,7 @@ class LocalLambda:
         fronts = [self._front_server, *(front for _, front in self._servers)]
         return sum(front.drop_connections() for front in fronts)
 
-    async def ainvoke(self, event: Any) -> Result:
+    async def _invocation(self, event: Any) -> Result:
         payload = event if isinstance(event, bytes) else json.dumps(event).encode()
         if len(payload) > MAX_REQUEST_BYTES:
             message = (
@@ -236,7 +236,7 @@ class LocalLambda:
             return Result(json.dumps(THROTTLED).encode(), None, "TooManyRequestsException", 429)
         self._in_flight += 1
         try:
-            return await self._invoke(payload)
+            return await self._in_an_environment(payload)
         finally:
             self._in_flight -= 1
 
@@ -250,7 +250,7 @@ class LocalLambda:
                 return environment
         return None
 
-    async def _invoke(self, payload: bytes) -> Result:
+    async def _in_an_environment(self, payload: bytes) -> Result:
         environment = self._take_idle()
         if environment is None:
             outcome, environment = await self._new_environment()
@@ -263,7 +263,7 @@ class LocalLambda:
             if environment.alive:
                 self._idle.append(environment)
 
-    async def _new_environment(self) -> tuple[Outcome, ExecutionEnvironment]:
+    async def _new_environment(self) -> tuple[Ending, ExecutionEnvironment]:
         if self.init_type == "on-demand":
             return await self._cold_start()
         environment = await self._spawn()  # stands in for the snapshot a restore loads
@@ -312,7 +312,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    async def _publish(self) -> Outcome:
+    async def _publish(self) -> Ending:
         """SnapStart: a new environment through init and the before-snapshot hooks."""
         environment = await self._spawn()
         self.logs.platform(*_init_start(self, "snap-start"))
@@ -321,7 +321,7 @@ class LocalLambda:
         self._init_report(environment, outcome)
         return outcome
 
-    async def _cold_start(self) -> tuple[Outcome, ExecutionEnvironment]:
+    async def _cold_start(self) -> tuple[Ending, ExecutionEnvironment]:
         """On-demand: a new environment through init; after a timeout, one more try within
         the function's timeout (as Lambda retries a timed-out init at the first invocation)."""
         for limit in (self.init_limit, self.function.timeout):
@@ -334,11 +334,11 @@ class LocalLambda:
                 return outcome, environment
         return outcome, environment
 
-    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _init_timed_out(self, environment: ExecutionEnvironment) -> Ending:
         await environment.kill()
-        return Outcome.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
+        return Ending.error("Sandbox.Timedout", "INIT phase timed out", "timeout")
 
-    async def _restore(self, environment: ExecutionEnvironment) -> Outcome:
+    async def _restore(self, environment: ExecutionEnvironment) -> Ending:
         """Restore the snapshot: the snapshot's keys expire and its connections are cut."""
         self.logs.platform("restoreStart", {"runtimeVersion": RUNTIME_VERSION}, "RESTORE_START")
         self.keys.revoke(environment.issued)
@@ -382,7 +382,7 @@ class LocalLambda:
         await environment.start()
         return environment
 
-    def _init_report(self, environment: ExecutionEnvironment, outcome: Outcome) -> None:
+    def _init_report(self, environment: ExecutionEnvironment, outcome: Ending) -> None:
         duration = environment.init_ms or (time.monotonic() - environment.spawned) * 1000
         record: dict[str, Any] = {
             "initializationType": self.init_type,
@@ -398,7 +398,7 @@ class LocalLambda:
             text += f"\tError Type: {outcome.error_type}"
         self.logs.platform("initReport", record, text)
 
-    def _failed(self, outcome: Outcome, init_ms: float | None, restore_ms: float | None) -> Result:
+    def _failed(self, outcome: Ending, init_ms: float | None, restore_ms: float | None) -> Result:
         """An invocation that never reached the handler: its init failed."""
         report = Report(
             request_id=str(uuid.uuid4()),
@@ -412,7 +412,7 @@ class LocalLambda:
         )
         return self._reported(outcome, report)
 
-    def _reported(self, outcome: Outcome, report: Report) -> Result:
+    def _reported(self, outcome: Ending, report: Report) -> Result:
         self.reports.append(report)
         if not self.logs.json:
             self.logs.write(f"END RequestId: {report.request_id}")
