@@ -126,13 +126,15 @@ def gateway_through_runtime(
         python=artifacts.runtime_python(announce=say),
     )
     integration = LambdaServiceIntegration(service)
+    throttle = StageThrottle.from_template(template)
+    say(f"{stage} stage: {throttle.describe()}; reserved concurrency {service.concurrency_limit}")
     return create_gateway(
         GatewayConfig(
             integration=integration,
             authorizer=authorizer,
             timeout=timeout,
             cors=cors_from_env(),
-            throttle=StageThrottle.from_template(template),
+            throttle=throttle,
         )
     )
 

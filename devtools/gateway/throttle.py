@@ -89,6 +89,12 @@ class StageThrottle:
         }
         return cls(default, routes, clock)
 
+    def describe(self) -> str:
+        """The limits in one line, e.g. ``ANY /hi 1.14/s burst 1; other routes 50/s burst 100``."""
+        parts = [f"{key} {_text(limits)}" for key, limits in sorted(self.routes.items())]
+        default = _text(self.default) if self.default else "unthrottled"
+        return "; ".join([*parts, f"other routes {default}"])
+
     def limits(self, route_key: str) -> Limits | None:
         return self.routes.get(route_key, self.default)
 
@@ -101,3 +107,7 @@ class StageThrottle:
             if bucket is None:
                 bucket = self._buckets[route_key] = TokenBucket(limits, self.clock)
             return bucket.take()
+
+
+def _text(limits: Limits) -> str:
+    return f"{limits.rate:g}/s burst {limits.burst}"

@@ -181,7 +181,11 @@ class LocalLambda:
 
     @property
     def concurrency_limit(self) -> int:
-        return self.concurrency or self.function.reserved_concurrency or UNRESERVED_CONCURRENCY
+        """How many invocations may run at once (a reservation of 0 throttles every one)."""
+        for limit in (self.concurrency, self.function.reserved_concurrency):
+            if limit is not None:
+                return limit
+        return UNRESERVED_CONCURRENCY
 
     @property
     def front_url(self) -> str:

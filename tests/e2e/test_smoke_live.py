@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -97,5 +98,12 @@ def test_smoke_suite_through_make_gateway(tmp_path: Path) -> None:
         # The suite left nothing behind: the user's listing is empty again.
         remaining = httpx.get(f"{base_url}/orders", headers={"authorization": f"Bearer {token}"})
         assert remaining.json() == {"orders": []}
+        # The stage's ANY /hi throttle (dev: burst 1, ~1.1/s) from the template: of 4 greetings
+        # sent at once, the bucket admits one (two if a token refills meanwhile).
+        with ThreadPoolExecutor(4) as pool:
+            greetings = list(pool.map(lambda _: httpx.get(f"{base_url}/hi", timeout=40), range(4)))
+        throttled = [g for g in greetings if g.status_code == 429]
+        assert len(throttled) >= 2, [g.status_code for g in greetings]
+        assert throttled[0].json() == {"message": "Too Many Requests"}
     assert " passed" in output
     assert "skipped" not in output  # with a token, every check ran

@@ -96,3 +96,24 @@ def test_every_knob_is_documented() -> None:
 
 def test_retention_days_are_cloudwatch_values() -> None:
     assert {1, 7, 30, 365, 3653} <= set(RETENTION_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("reserved", "delay"), [(10, 3), (100, 3), (50, 12.5), (4, 25), (7, 0), (10000, 0.5)]
+)
+def test_the_greeting_throttle_leaves_half_of_any_reservation(reserved: int, delay: float) -> None:
+    from infra.api import GREETING_OVERHEAD_SECONDS, greeting_throttle
+
+    throttle = greeting_throttle(config(reserved_concurrency=reserved, greet_delay=delay))
+    assert throttle is not None
+    held = throttle.burst + throttle.rate * (delay + GREETING_OVERHEAD_SECONDS)
+    assert held <= reserved / 2
+    assert throttle.burst >= 1  # open: one greeting at a time at least
+    assert throttle.rate > 0
+    assert throttle.rate <= 50  # never above the stage's default (dev: 50/s)
+
+
+def test_without_a_reservation_greetings_keep_the_stage_limits() -> None:
+    from infra.api import greeting_throttle
+
+    assert greeting_throttle(config(reserved_concurrency=0)) is None

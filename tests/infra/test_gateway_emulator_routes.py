@@ -69,6 +69,7 @@ def test_emulator_throttles_each_route_as_the_stage_does(
     greeting = api_stage["Properties"]["RouteSettings"]["ANY /hi"]
     default = api_stage["Properties"]["DefaultRouteSettings"]
     burst, rate = greeting["ThrottlingBurstLimit"], greeting["ThrottlingRateLimit"]
+    assert f"ANY /hi {rate:g}/s burst {burst}" in throttle.describe()  # make gateway prints it
     config = GatewayConfig(
         handler_factory=lambda: _echo, authorizer=dev_authorizer(tmp_path), throttle=throttle
     )

@@ -33,11 +33,16 @@ def test_the_reserved_concurrency_comes_from_the_template(template: Template) ->
     reserved = function["Properties"]["ReservedConcurrentExecutions"]
     config = FunctionConfig.from_template(template)
     assert config.reserved_concurrency == reserved
-    service = LocalLambda(config, "http://127.0.0.1:1")
-    try:
-        assert service.concurrency_limit == reserved
-    finally:
-        service.stop()  # never started: closes its sockets
+    for function, limit in [
+        (config, reserved),
+        (config.replace(reserved_concurrency=None), 1000),  # unreserved: the account's quota
+        (config.replace(reserved_concurrency=0), 0),  # Lambda throttles every invocation
+    ]:
+        service = LocalLambda(function, "http://127.0.0.1:1")
+        try:
+            assert service.concurrency_limit == limit
+        finally:
+            service.stop()  # never started: closes its sockets
 
 
 @pytest.mark.parametrize("init_type", ["on-demand", "snap-start"])
