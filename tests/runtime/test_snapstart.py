@@ -177,7 +177,9 @@ def test_sigterm_can_reach_only_the_thread_that_runs_the_shutdown(
     while (counted := threads_accepting(pid, signal.SIGTERM))[0] < 2:  # the poller started
         assert time.monotonic() < deadline, counted
         time.sleep(0.05)
-    assert len(counted[1]) == 1, counted
+    # Only the SIGTERM waiter may let it through, and only while inside sigwait (the kernel
+    # lifts the mask for the wait; a frozen environment has left the call): never two threads.
+    assert len(counted[1]) <= 1, counted
     assert service.stop("sigterm") == -signal.SIGTERM
     shutdowns = [line for line in service.logs.lines() if "Lambda environment shut down" in line]
     assert len(shutdowns) == 1
