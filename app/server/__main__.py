@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import uvicorn
 
 from app.config import ConfigError, exit_for, load_settings
+from app.server.bounded import BoundedConfig, BoundedH11Protocol
 from app.server.limits import ServerLimits, fit_open_files, log_config
-from app.server.protocols import BoundedConfig, BoundedH11Protocol
 
 DEFAULTS = ServerLimits()
 

@@ -1,4 +1,4 @@
-"""uvicorn's httptools protocol (the ``fast`` extra) with the limits of ``app.server.protocols``.
+"""uvicorn's httptools protocol (the ``fast`` extra) with the limits of ``app.server.bounded``.
 
 httptools has no limit on a request head and parses every request of a chunk, pipelined ones
 included, in one call. To count the bytes of each head exactly, a chunk is fed in pieces
@@ -18,8 +18,8 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from app.server.bounded import Guard, Phase, too_slow
 from app.server.framing import HEAD_END, INVALID, Refusal, head_problem, oversized
-from app.server.protocols import Guard, Phase, too_slow
 
 
 class HeadRefused(Exception):

@@ -2,7 +2,7 @@
 
 uvicorn alone bounds none of these with its default parser (httptools): a 100 MB header is
 buffered whole, a client may take forever to send its headers or body, and every connection
-is accepted. ``app.server.protocols`` enforces them for both of uvicorn's parsers.
+is accepted. ``app.server.bounded`` enforces them for both of uvicorn's parsers.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class ServerLimits:
 
 
 # Open files a server keeps beside its connections: its own (listening socket, event loop,
-# store, logs) and those of connections it refuses (`protocols.DRAINING` of them at most).
+# store, logs) and those of connections it refuses (`bounded.DRAINING` of them at most).
 RESERVED_FILES = 64
 
 
