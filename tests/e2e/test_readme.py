@@ -19,7 +19,7 @@ import pytest
 from devtools.ports import free_port
 from tests.support import wait_until_serving
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Using the API"
 BASE_URL = "http://127.0.0.1:8000"  # the section's `API=` line; the test serves elsewhere
 ASSIGNMENT = re.compile(rf"^API={re.escape(BASE_URL)}(?=\s|$)", re.MULTILINE)
