@@ -23,7 +23,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from app.aws_lambda.factory import build_handler
@@ -59,20 +60,30 @@ def _ms(call: Call, event: dict[str, Any], calls: int) -> list[float]:
     return samples
 
 
-def run(runs: int = 3, calls: int = 200) -> list[Figure]:
+@contextmanager
+def moto_upstream(table: str) -> Iterator[str]:
+    """moto's server (requests serialised, as in the tests) holding ``table``; yields its URL,
+    the upstream of the runtime's signing front."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    moto = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
+    server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
     upstream = f"http://{host}:{port}"
-    asyncio.run(create_table(DynamoDBConfig(TABLE, "us-east-1", upstream, read_timeout=25)))
+    try:
+        asyncio.run(create_table(DynamoDBConfig(table, "us-east-1", upstream, read_timeout=25)))
+        yield upstream
+    finally:
+        server.stop()
+
+
+def run(runs: int = 3, calls: int = 200) -> list[Figure]:
     function = _function(TABLE)
     init = Figure(SECTION, "on-demand Init Duration", "ms")
     snapshot_init = Figure(SECTION, "SnapStart init (INIT_REPORT)", "ms")
     restore = Figure(SECTION, "SnapStart Restore Duration", "ms")
-    try:
+    with moto_upstream(TABLE) as upstream:
         for _ in range(runs):
             on_demand = LocalLambda(function, upstream, init_type="on-demand")
             try:
@@ -94,8 +105,6 @@ def run(runs: int = 3, calls: int = 200) -> list[Figure]:
             warm = _warm(service, order_event, calls)
         finally:
             service.stop()
-    finally:
-        moto.stop()
     return [init, snapshot_init, restore, *warm]
 
 

@@ -18,28 +18,22 @@ builds of the asset under SnapStart (paired differences B − A with bootstrap 9
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import logging
 import os
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.store.dynamodb.admin import create_table
-from app.store.dynamodb.config import DynamoDBConfig
 from bench.bundles import FASTAPI, POWERTOOLS, baseline_bundle
 from bench.events import create_event, get_event
 from bench.report import text_table
+from bench.runtime import moto_upstream
 from bench.stats import Figure, paired_ratios, ratio_interval
 from devtools.lambda_runtime import artifacts
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
 from devtools.lambda_runtime.local_lambda import LocalLambda
-from devtools.moto_server import SerializedMotoServer
 
 SECTION = "SnapStart"
 TABLE = "orders-bench-snapstart"
@@ -139,7 +133,7 @@ def _served(result: Any, order_id: str, name: str) -> None:
 def run(runs: int = 7) -> list[Figure]:
     """The section of ``make bench``: ours and the two baselines, on demand and SnapStart."""
     function = _function(TABLE)
-    with moto() as upstream:
+    with moto_upstream(TABLE) as upstream:
         figures = _run(upstream, function, variants(function), runs, on_demand=True)
     ours, powertools = figures[OURS], figures[POWERTOOLS_NAME]
     for figure, base in ((ours.waited, powertools.waited), (ours.cpu, powertools.cpu)):
@@ -160,7 +154,7 @@ def ab(a: Path, b: Path, runs: int) -> None:
         Variant(name, artifacts.read_only_copy(bundle.resolve()), function.handler)
         for name, bundle in (("A", a), ("B", b))
     ]
-    with moto() as upstream:
+    with moto_upstream(TABLE) as upstream:
         figures = _run(upstream, function, chosen, runs, on_demand=False)
     print(f"N = {runs} pairs, load {os.getloadavg()[0]:.1f}")
     for what in ("snapshot_init", "restore", "snap_first", "waited", "cpu"):
@@ -172,23 +166,6 @@ def ab(a: Path, b: Path, runs: int) -> None:
             f"B {side_b.median:,.1f} ms; B − A median {statistics.median(diffs):+,.1f} ms "
             f"(95 % CI {low:+,.1f} … {high:+,.1f})"
         )
-
-
-@contextmanager
-def moto() -> Iterator[str]:
-    """moto's server with the bench table; yields its URL (the front's upstream)."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    server = SerializedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    upstream = f"http://{host}:{port}"
-    try:
-        asyncio.run(create_table(DynamoDBConfig(TABLE, "us-east-1", upstream, read_timeout=25)))
-        yield upstream
-    finally:
-        server.stop()
 
 
 def _run(
