@@ -120,7 +120,7 @@ bench: $(UV) npm-ci ## Every benchmark vs its baseline: table, var/bench/report.
 bench-greeting: setup ## 1,000 concurrent GET /hi (GREET_DELAY=3) against one uvicorn worker
 	$(UV) run --no-sync python -m bench.greeting
 
-bench-dynamodb: setup ## Store latency per operation against moto, import cost of aiodynamo+httpx
+bench-dynamodb: setup ## Store latency per operation against moto, import cost of aiodynamo+httpcore
 	$(UV) run --no-sync python -m bench.dynamodb_store
 
 moto: setup ## Serve moto's DynamoDB emulator on http://127.0.0.1:$(MOTO_PORT) (in-memory)

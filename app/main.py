@@ -68,8 +68,8 @@ def create_app(
     """Build the ASGI app. Nothing connects until startup (the lifespan)."""
     settings = settings or load_settings()
     logger.setLevel(settings.log_level)
-    # httpx logs each call at INFO: a line per DynamoDB call under Lambda's INFO level, beside
-    # the request's own line. Failures reach the app's log as errors; the calls show at DEBUG.
+    # httpx (the JWKS fetch) logs each call at INFO, a line beside the request's own; failures
+    # reach the app's log as errors, the calls show at DEBUG. The store's httpcore logs at DEBUG.
     logging.getLogger("httpx").setLevel(
         logging.INFO if settings.log_level == "DEBUG" else logging.WARNING
     )

@@ -1,4 +1,5 @@
-"""A fault-injecting httpx transport in front of moto: throttling, 5xx, timeouts, lost answers."""
+"""A fault-injecting stand-in for the store's connection pool in front of moto: throttling, 5xx,
+timeouts, lost answers."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-import httpx
+import httpcore
 
 DYNAMODB_ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
@@ -76,10 +77,10 @@ ANSWERS = {
     **dict.fromkeys(CANCELLED_ANSWERS, (400, "TransactionCanceledException")),
 }
 # fault name -> the transport error raised instead of forwarding
-TRANSPORT_ERRORS: dict[str, type[httpx.TransportError]] = {
-    "read-timeout": httpx.ReadTimeout,
-    "connect-error": httpx.ConnectError,
-    "connection-reset": httpx.ReadError,
+TRANSPORT_ERRORS: dict[str, type[Exception]] = {
+    "read-timeout": httpcore.ReadTimeout,
+    "connect-error": httpcore.ConnectError,
+    "connection-reset": httpcore.ReadError,
 }
 FAULTS = (*ERROR_ANSWERS, *TRANSPORT_ERRORS)
 
@@ -98,11 +99,16 @@ class Plan:
     after_forwarding: bool = False
 
 
-class FaultyTransport(httpx.AsyncBaseTransport):
-    """Forwards to the real transport unless the current plan says otherwise."""
+def _answer(status: int, content: bytes, content_type: bytes) -> httpcore.Response:
+    return httpcore.Response(status, headers=[(b"content-type", content_type)], content=content)
+
+
+class FaultyTransport:
+    """Forwards to a real connection pool unless the current plan says otherwise (the store's
+    ``connections``)."""
 
     def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
+        self._inner = httpcore.AsyncConnectionPool()
         self.plan: Plan | None = None
         self.calls: Counter[str] = Counter()  # every request, by action
         self.injected: Counter[str] = Counter()  # faulted requests, by action
@@ -123,7 +129,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
     def freeze(self, *actions: str, read_timeout: float) -> None:
         """The endpoint stops answering (a stopped process): each request (of ``actions``, or
         every one) is held until ``thaw()`` and only then reaches the table, while its caller
-        gets ``httpx.ReadTimeout`` after ``read_timeout`` seconds."""
+        gets ``httpcore.ReadTimeout`` after ``read_timeout`` seconds."""
         self._frozen = (frozenset(actions) or None, read_timeout)
         self._thawed.clear()
 
@@ -135,34 +141,38 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         self._held.clear()
         return applied
 
-    async def _apply_after_thaw(self, action: str, request: httpx.Request) -> str:
-        await self._thawed.wait()
+    async def _forward(self, request: httpcore.Request) -> None:
+        """Send ``request`` to the table and drop its answer."""
         response = await self._inner.handle_async_request(request)
         await response.aread()
+        await response.aclose()
+
+    async def _apply_after_thaw(self, action: str, request: httpcore.Request) -> str:
+        await self._thawed.wait()
+        await self._forward(request)
         return action
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        action = request.headers.get("x-amz-target", "").rpartition(".")[2]
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        target = next((v for k, v in request.headers if k.lower() == b"x-amz-target"), b"")
+        action = target.decode().rpartition(".")[2]
         self.calls[action] += 1
         frozen = self._frozen
         if frozen is not None and (frozen[0] is None or action in frozen[0]):
-            await request.aread()
             self._held.append(asyncio.create_task(self._apply_after_thaw(action, request)))
             await asyncio.sleep(frozen[1])
-            raise httpx.ReadTimeout("frozen endpoint", request=request)
+            raise httpcore.ReadTimeout("frozen endpoint")
         plan = self.plan
         if plan is None or action not in plan.actions or plan.times <= 0:
             return await self._inner.handle_async_request(request)
         plan.times -= 1
         self.injected[action] += 1
         if plan.after_forwarding:
-            response = await self._inner.handle_async_request(request)
-            await response.aread()
+            await self._forward(request)
         if plan.fault in TRANSPORT_ERRORS:
-            raise TRANSPORT_ERRORS[plan.fault]("injected fault", request=request)
+            raise TRANSPORT_ERRORS[plan.fault]("injected fault")
         status, error_type = ANSWERS[plan.fault]
         if error_type is None:  # a proxy's answer: no DynamoDB error in the body
-            return httpx.Response(status, content=b"", headers={"content-type": "text/plain"})
+            return _answer(status, b"", b"text/plain")
         body: dict[str, object] = {
             "__type": DYNAMODB_ERROR_PREFIX + error_type,
             "message": "injected fault",
@@ -170,9 +180,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         if plan.fault in CANCELLED_ANSWERS:
             codes = CANCELLED_ANSWERS[plan.fault]
             body["CancellationReasons"] = [{"Code": c, "Message": "injected"} for c in codes]
-        return httpx.Response(
-            status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
-        )
+        return _answer(status, json.dumps(body).encode(), b"application/json")
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpcore
 from fastapi import FastAPI, Request
 
 from app.aws_lambda.adapter import LambdaAdapter
@@ -75,13 +75,14 @@ class _Upstream(BaseHTTPRequestHandler):
 
 
 def client_app() -> FastAPI:
-    """An app with one client opened at startup and one opened lazily by the first request."""
+    """An app with one connection pool (what the store talks through) opened at startup and one
+    opened lazily by the first request."""
     state: dict[str, Any] = {"startups": 0, "lazy": None}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["startups"] += 1
-        async with httpx.AsyncClient() as client:
+        async with httpcore.AsyncConnectionPool() as client:
             state["client"] = client
             yield
         if state["lazy"] is not None:
@@ -93,12 +94,12 @@ def client_app() -> FastAPI:
     @app.get("/ping")
     async def ping(request: Request, url: str) -> dict[str, Any]:
         if state["lazy"] is None:
-            state["lazy"] = httpx.AsyncClient()
-        eager = await state["client"].get(url)
-        lazy = await state["lazy"].get(url)
+            state["lazy"] = httpcore.AsyncConnectionPool()
+        eager = await state["client"].request("GET", url)
+        lazy = await state["lazy"].request("GET", url)
         return {
-            "eager": [id(state["client"]), eager.text],
-            "lazy": [id(state["lazy"]), lazy.text],
+            "eager": [id(state["client"]), eager.content.decode()],
+            "lazy": [id(state["lazy"]), lazy.content.decode()],
             "loop": id(asyncio.get_running_loop()),
         }
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from aiodynamo.credentials import Key, StaticCredentials
+from aiodynamo.http.httpx import HTTPX
 
 from app.aws_lambda.adapter import LambdaAdapter
 from app.aws_lambda.factory import build_handler, lambda_settings
@@ -69,7 +70,9 @@ def count_items(endpoint: str, table: str, aws_env: dict[str, str]) -> int:
     async def scan() -> int:
         key = Key(aws_env["AWS_ACCESS_KEY_ID"], aws_env["AWS_SECRET_ACCESS_KEY"])
         async with httpx.AsyncClient() as http:
-            client = DynamoDBClient(http, StaticCredentials(key), "us-east-1", endpoint=endpoint)
+            client = DynamoDBClient(
+                HTTPX(http), StaticCredentials(key), "us-east-1", endpoint=endpoint
+            )
             request = {"TableName": table, "Select": "COUNT", "ConsistentRead": True}
             counted: int = (await client.send("Scan", request))["Count"]
             return counted

@@ -19,6 +19,7 @@ import pytest
 import uuid6
 from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ExpiredToken, UnknownError, UnrecognizedClient
+from aiodynamo.http.httpx import HTTPX
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -84,7 +85,7 @@ def container_credentials(front: Front, monkeypatch: pytest.MonkeyPatch) -> None
 
 async def describe(front: Front, key: Key) -> bool:
     async with httpx.AsyncClient() as http:
-        client = DynamoDBClient(http, StaticCredentials(key), REGION, endpoint=front.url)
+        client = DynamoDBClient(HTTPX(http), StaticCredentials(key), REGION, endpoint=front.url)
         return await table_status(client, front.table) is not None
 
 

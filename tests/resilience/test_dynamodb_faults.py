@@ -66,7 +66,7 @@ async def serving(store_url: str, policy: RetryPolicy) -> AsyncIterator[Api]:
     """The app on the DynamoDB store at ``store_url`` behind a FaultyTransport."""
     transport = FaultyTransport()
     config = replace(DynamoDBConfig.from_url(store_url), retry=policy)
-    store = DynamoDBStore(config, transport=transport)
+    store = DynamoDBStore(config, connections=transport)
     app: FastAPI = create_app(
         Settings(store_url=store_url, greet_delay=0), store=store, identity=HeaderIdentity()
     )

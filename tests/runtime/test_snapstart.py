@@ -15,6 +15,7 @@ import httpx
 import pytest
 from aiodynamo.credentials import Key, StaticCredentials
 from aiodynamo.errors import ExpiredToken
+from aiodynamo.http.httpx import HTTPX
 
 from app.aws_lambda.priming import OWNER as PRIMING_OWNER
 from app.store.dynamodb.admin import table_status
@@ -56,7 +57,7 @@ def table_exists(service: LocalLambda, function: FunctionConfig, key: Key) -> bo
     async def ask() -> bool:
         async with httpx.AsyncClient() as http:
             client = DynamoDBClient(
-                http, StaticCredentials(key), "us-east-1", endpoint=service.front_url
+                HTTPX(http), StaticCredentials(key), "us-east-1", endpoint=service.front_url
             )
             return await table_status(client, table) is not None
 

@@ -1,9 +1,10 @@
 """DynamoDB's JSON protocol, one attempt per call: sign, POST, decode the answer or the error.
 
-Built from aiodynamo's parts (its SigV4 signer, credential chain, error types and HTTP adapter)
-without its high-level ``Client``: that module imports aiodynamo's expression, model and operation
-modules (dozens of dataclasses, built at import), which a cold start would pay for and this store
-does not use; the store writes its few requests itself (app/store/dynamodb/expressions.py).
+Built from aiodynamo's parts (its SigV4 signer, credential chain and error types) on the store's
+transport (app/store/dynamodb/transport.py), without aiodynamo's high-level ``Client``: that
+module imports aiodynamo's expression, model and operation modules (dozens of dataclasses, built
+at import), which a cold start would pay for and this store does not use; the store writes its
+few requests itself (app/store/dynamodb/expressions.py).
 Retries are app/store/dynamodb/retry.py's.
 """
 
@@ -13,11 +14,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from aiodynamo.credentials import Credentials
 from aiodynamo.errors import ExpiredToken, NoCredentialsFound, exception_from_response
-from aiodynamo.http.httpx import HTTPX
-from aiodynamo.http.types import Request, RequestFailed
+from aiodynamo.http.types import HttpImplementation, Request, RequestFailed
 from aiodynamo.sign import signed_dynamo_request
 from yarl import URL
 
@@ -25,13 +24,13 @@ from yarl import URL
 class DynamoDBClient:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: HttpImplementation,
         credentials: Credentials,
         region: str,
         *,
         endpoint: str | None = None,
     ) -> None:
-        self._http = HTTPX(http)
+        self._http = http
         self._credentials = credentials
         self._region = region
         self._endpoint = None if endpoint is None else URL(endpoint)
@@ -39,7 +38,7 @@ class DynamoDBClient:
     async def send(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """One signed request; DynamoDB's answer as JSON, or its error as aiodynamo's exception.
 
-        Transport failures surface as httpx's own exceptions and timeouts as ``TimeoutError``,
+        Transport failures surface as httpcore's own exceptions and timeouts as ``TimeoutError``,
         which is what the retry policy classifies.
         """
         key = await self._credentials.get_key(self._http)

@@ -1,23 +1,24 @@
 """A table in the process, for priming: ``InMemoryTable`` answers the store's requests.
 
-The store builds, signs and sends each request through httpx as usual; an ``httpx.MockTransport``
-hands it to ``InMemoryTable.handle`` instead of the network. Only the calls a first request
-makes are served (PutItem, GetItem, UpdateItem of the status or items, DeleteItem, Query on the
-owner's partition; conditions are not evaluated); any other is refused as DynamoDB refuses a
-bad request. A ``GET`` is answered as Lambda's container-credentials endpoint
+The store builds, signs and sends each request through its transport as usual; ``InMemoryTable``
+stands in for the connection pool and answers instead of the network. Only the calls a first
+request makes are served (PutItem, GetItem, UpdateItem of the status or items, DeleteItem,
+Query on the owner's partition; conditions are not evaluated); any other is refused as DynamoDB
+refuses a bad request. A ``GET`` is answered as Lambda's container-credentials endpoint
 answers (``CREDENTIALS_URL``), so that fetching and parsing keys runs too.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-import httpx
+import httpcore
 
 from app.store.dynamodb.items import PK, SK, WRITE_ID
 
-_JSON = {"content-type": "application/x-amz-json-1.0"}
+_JSON = [(b"content-type", b"application/x-amz-json-1.0")]
 _DYNAMODB = "com.amazonaws.dynamodb.v20120810"
 CREDENTIALS_URL = "http://credentials.dry-run.invalid/2021-04-23/credentials"
 _KEY = {
@@ -34,11 +35,12 @@ class InMemoryTable:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "GET":
-            return httpx.Response(200, json=_KEY)
-        action = request.headers.get("x-amz-target", "").rpartition(".")[2]
-        payload: dict[str, Any] = json.loads(request.content)
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        if request.method == b"GET":
+            return _answer(_KEY)
+        target = next((v for k, v in request.headers if k.lower() == b"x-amz-target"), b"")
+        action = target.decode().rpartition(".")[2]
+        payload: dict[str, Any] = json.loads(_body(request))
         if action == "PutItem":
             item = payload["Item"]
             self.items[(item[PK]["S"], item[SK]["S"])] = item
@@ -62,15 +64,18 @@ class InMemoryTable:
             "__type": "com.amazon.coral.validate#ValidationException",
             "message": f"{action or 'a request without X-Amz-Target'} is not served in memory",
         }
-        return httpx.Response(400, headers=_JSON, content=json.dumps(error).encode())
+        return _answer(error, 400)
 
-    def _update(self, payload: dict[str, Any]) -> httpx.Response:
+    async def aclose(self) -> None:
+        """Nothing to close: no connection is ever opened."""
+
+    def _update(self, payload: dict[str, Any]) -> httpcore.Response:
         """The store's updates: ``:status`` and ``:items`` set, the version bumped."""
         key = payload["Key"]
         found = self.items.get((key[PK]["S"], key[SK]["S"]))
         if found is None:
             error = {"__type": f"{_DYNAMODB}#ConditionalCheckFailedException", "message": "none"}
-            return httpx.Response(400, headers=_JSON, content=json.dumps(error).encode())
+            return _answer(error, 400)
         values = payload.get("ExpressionAttributeValues", {})
         item = {**found, "version": {"N": str(int(found["version"]["N"]) + 1)}}
         for name in ("status", "items", WRITE_ID):
@@ -80,5 +85,12 @@ class InMemoryTable:
         return _answer({"Attributes": item})
 
 
-def _answer(document: dict[str, Any]) -> httpx.Response:
-    return httpx.Response(200, headers=_JSON, content=json.dumps(document).encode())
+def _body(request: httpcore.Request) -> bytes:
+    stream = request.stream  # the transport sends bytes: httpcore wraps them in a ByteStream
+    if not isinstance(stream, Iterable):
+        raise TypeError("the dry run reads bodies sent as bytes")
+    return b"".join(stream)
+
+
+def _answer(document: dict[str, Any], status: int = 200) -> httpcore.Response:
+    return httpcore.Response(status, headers=_JSON, content=json.dumps(document).encode())

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from enum import Enum
 
-import httpx
 from aiodynamo.errors import (
     ERRORS,
     AIODynamoError,
@@ -32,6 +31,7 @@ from aiodynamo.errors import (
 )
 
 from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.transport import TRANSPORT_FAILURES, ConnectFailed
 
 
 class Fault(Enum):
@@ -115,15 +115,15 @@ def _reasons(exc: TransactionCanceled) -> set[str]:
 
 def classify(exc: BaseException) -> Fault | None:
     """The kind of transient fault ``exc`` is, or None when retrying cannot help."""
-    if error_name(exc) in NOT_APPLIED_ERRORS or isinstance(exc, httpx.ConnectError):
+    if error_name(exc) in NOT_APPLIED_ERRORS or isinstance(exc, ConnectFailed):
         return Fault.NOT_APPLIED
     if isinstance(exc, UnknownError) and exc.status == 429:
         return Fault.NOT_APPLIED  # too many requests, from DynamoDB or a proxy in between
     if isinstance(exc, TransactionCanceled) and _reasons(exc) & TRANSIENT_REASONS:
         return Fault.NOT_APPLIED
     if isinstance(exc, InternalDynamoError | ServiceUnavailable | TimeoutError):
-        return Fault.MAYBE_APPLIED  # aiodynamo turns every httpx timeout into TimeoutError
-    if isinstance(exc, httpx.TransportError):
+        return Fault.MAYBE_APPLIED  # the transport turns every timeout into TimeoutError
+    if isinstance(exc, TRANSPORT_FAILURES):
         return Fault.MAYBE_APPLIED
     if isinstance(exc, UnknownError) and exc.status >= 500:
         return Fault.MAYBE_APPLIED

@@ -1,4 +1,4 @@
-"""The order store on one DynamoDB table, over httpx (``client``).
+"""The order store on one DynamoDB table, over httpcore (``client``, ``transport``).
 
 Reads are strongly consistent, as on SQLite. Every write is a conditional ``Write`` built in
 ``payloads`` and sent by ``writer``, alone or with an idempotency key's completion; the item
@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-import httpx
+import certifi
 from aiodynamo.credentials import Credentials
 from aiodynamo.utils import dy2py, py2dy
 
@@ -50,6 +50,7 @@ from app.store.dynamodb.payloads import (
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.table_api import MISCONFIGURED_RETRY_AFTER, TableAPI
+from app.store.dynamodb.transport import Connections, Transport, connection_pool
 from app.store.dynamodb.writer import ConditionFailed, Writer
 from app.store.paging import PageFiller
 
@@ -78,7 +79,7 @@ def _conflict(order_id: UUID, current: dict[str, Any] | None) -> Exception:
 
 
 class DynamoDBStore:
-    """One httpx client per store (so per process / Lambda environment), opened at startup."""
+    """One connection pool per store (so per process / Lambda environment), opened at startup."""
 
     # A filtered listing reads this many items per Query (Limit counts items before the filter)
     # and stops after this many Queries, so one page costs bounded time and read capacity; a page
@@ -86,13 +87,12 @@ class DynamoDBStore:
     filtered_batch = 100
     max_queries = 20
 
-    def __init__(
-        self, config: DynamoDBConfig, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, config: DynamoDBConfig, *, connections: Connections | None = None) -> None:
+        """``connections``: what requests go through instead of a pool of real connections."""
         self.config = config
-        self._transport = transport
+        self._connections = connections
         self._tls: ssl.SSLContext | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._http: Transport | None = None
         self._api = TableAPI(config)
         self._writer = Writer(self._api, config.retry)
         self._records = IdempotencyRecords(self._api, self._writer)
@@ -108,7 +108,7 @@ class DynamoDBStore:
         return self._api.client
 
     async def open(self) -> None:
-        """Create the HTTP client. No request is made: the table is created by the deployment
+        """Create the connection pool. No request is made: the table is created by the deployment
         (or ``app.store.dynamodb.admin`` locally), so a cold start pays no round trip.
 
         Credentials come from the standard chain, looked up on the first call: environment
@@ -119,12 +119,11 @@ class DynamoDBStore:
         """
         cfg = self.config
         if self._tls is None:  # loading the CA bundle costs tens of ms: once per process
-            self._tls = httpx.create_ssl_context()
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
-            transport=self._transport,
-            verify=self._tls,
-        )
+            self._tls = ssl.create_default_context(cafile=certifi.where())
+        connections = self._connections
+        if connections is None:
+            connections = connection_pool(self._tls)
+        self._http = Transport(connections, connect=cfg.connect_timeout, read=cfg.read_timeout)
         self._api.client = DynamoDBClient(
             self._http, Credentials.auto(), cfg.region, endpoint=cfg.endpoint
         )
@@ -151,7 +150,7 @@ class DynamoDBStore:
         from app.store.dynamodb.dry_run import CREDENTIALS_URL, InMemoryTable
 
         real = self._api.client
-        http = httpx.AsyncClient(transport=httpx.MockTransport(InMemoryTable().handle))
+        http = Transport(InMemoryTable(), connect=1.0, read=1.0)
         keys = ContainerMetadataCredentials(full_uri=URL(CREDENTIALS_URL), auth_token=None)
         self._api.client = DynamoDBClient(
             http, keys, self.config.region, endpoint=self.config.endpoint
