@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from infra.asset import LAMBDA_ARM64, asset_hash, build_bundle
+from app.contract.certificates import CERTIFI_CAPATH
+from infra.asset import BUNDLER_MODULES, LAMBDA_ARM64, asset_hash, build_bundle
+from infra.capath import hashed_names, pem_certificates
 from infra.interpreter import find_python
 from tests.infra.conftest import Synthesized
 
@@ -85,6 +88,33 @@ def test_app_package_and_metadata_are_shipped(bundle: Path) -> None:
     assert (bundle / "app" / "store" / "dynamodb" / "table.py").exists()
     assert sorted(bundle.glob("pydantic-*.dist-info/METADATA"))
     assert sorted(bundle.glob("opentelemetry_api-*.dist-info/entry_points.txt"))
+
+
+def _roots(bundle: Path) -> list[bytes]:
+    return pem_certificates((bundle / "certifi" / "cacert.pem").read_text(encoding="utf-8"))
+
+
+def test_certifi_roots_ship_as_a_hashed_directory(bundle: Path) -> None:
+    """One file per root of the bundle's cacert.pem (which stays), named by its subject hash."""
+    roots = _roots(bundle)
+    assert len(roots) > 100
+    directory = bundle / "certifi" / CERTIFI_CAPATH
+    shipped = {p.name: pem_certificates(p.read_text()) for p in directory.iterdir()}
+    assert shipped == {name: [root] for name, root in zip(hashed_names(roots), roots, strict=True)}
+
+
+def test_every_infra_module_the_bundler_runs_is_hashed() -> None:
+    """Changing the bundler's code rebuilds the asset (interpreter.py and uv.py only find the
+    tools it runs)."""
+    code = "import sys, infra.asset; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(  # noqa: S603 - a fixed argv
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    modules = done.stdout.split()
+    imported = {m.removeprefix("infra.") + ".py" for m in modules if m.startswith("infra.")}
+    assert imported - {"interpreter.py", "uv.py"} <= set(BUNDLER_MODULES)
+    assert "capath.py" in imported
 
 
 def test_zipped_asset_is_under_5_mb(bundle: Path, tmp_path: Path) -> None:
