@@ -1,6 +1,6 @@
 """Where the Lambda bundle keeps certifi's roots as a hashed directory.
 
-``infra/asset.py`` writes the directory.
+``infra/asset.py`` writes the directory; ``app.store.dynamodb.tls`` reads it.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ from app.store.dynamodb.payloads import (
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.table_api import MISCONFIGURED_RETRY_AFTER, TableAPI
+from app.store.dynamodb.tls import client_context
 from app.store.dynamodb.writer import ConditionFailed, Writer
 from app.store.paging import PageFiller
 
@@ -119,7 +120,7 @@ class DynamoDBStore:
         """
         cfg = self.config
         if self._tls is None:  # loading the CA bundle costs tens of ms: once per process
-            self._tls = httpx.create_ssl_context()
+            self._tls = client_context()
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout),
             transport=self._transport,
