@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.contract.certificates import CERTIFI_CAPATH
+from infra.capath import write_capath
 from infra.interpreter import find_python
 from infra.uv import uv_executable
 
@@ -25,6 +27,8 @@ APP_PACKAGE = "app"
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unpacks the asset: the file names in tracebacks
 # Bump when the bundle's layout changes in a way the hashed inputs below do not show.
 BUNDLER_VERSION = "1"
+# The bundler's own modules (in infra/): a change to any of them rebuilds the asset.
+BUNDLER_MODULES = ("asset.py", "capath.py", "x509_hash.py")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,8 @@ def asset_hash(target: Target, project_root: Path = PROJECT_ROOT) -> str:
 
     feed("bundler", BUNDLER_VERSION.encode())
     feed("target", f"{target.platform} {target.python_version}".encode())
-    feed("bundle.py", Path(__file__).read_bytes())
+    for name in BUNDLER_MODULES:
+        feed(f"infra/{name}", (Path(__file__).parent / name).read_bytes())
     for name in ("uv.lock", "pyproject.toml"):
         feed(name, (project_root / name).read_bytes())
     for path in _app_sources(project_root):
@@ -104,7 +109,9 @@ def build_bundle(
 
     Steps: export the locked ``aws`` runtime dependencies (no dev/infra groups), install their
     wheels for ``target``, prune what is never imported, precompile unchecked-hash bytecode with
-    the target's CPython (dependencies sourceless, ``app`` keeps its sources), add ``app``.
+    the target's CPython (dependencies sourceless, ``app`` keeps its sources), write certifi's
+    roots as a hashed directory beside its ``cacert.pem`` (``certifi/capath``: at run time OpenSSL
+    then reads only the root a handshake needs), add ``app``.
     """
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValueError(f"bundle output directory is not empty: {out_dir}")
@@ -112,6 +119,8 @@ def build_bundle(
     python = python or find_python(target.python_version)
     install_locked(out_dir, target, "--extra", "aws", project_root=project_root)
     compile_dependencies(out_dir, python)
+    certifi = out_dir / "certifi"
+    write_capath(certifi / "cacert.pem", certifi / CERTIFI_CAPATH)
     app_dir = out_dir / APP_PACKAGE
     for path in _app_sources(project_root):
         dest = out_dir / path.relative_to(project_root)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from infra.asset import LAMBDA_ARM64, asset_hash, build_bundle
+from app.contract.certificates import CERTIFI_CAPATH
+from infra.asset import BUNDLER_MODULES, LAMBDA_ARM64, asset_hash, build_bundle
+from infra.capath import hashed_names, pem_certificates
 from infra.interpreter import find_python
+from tests import tls_probe
+from tests.certificates import leaf_certificate, new_key, pem, subject_of, write_key
 from tests.infra.conftest import Synthesized
 
 EM_X86_64, EM_AARCH64 = 62, 183
@@ -85,6 +93,81 @@ def test_app_package_and_metadata_are_shipped(bundle: Path) -> None:
     assert (bundle / "app" / "store" / "dynamodb" / "table.py").exists()
     assert sorted(bundle.glob("pydantic-*.dist-info/METADATA"))
     assert sorted(bundle.glob("opentelemetry_api-*.dist-info/entry_points.txt"))
+
+
+def _roots(bundle: Path) -> list[bytes]:
+    return pem_certificates((bundle / "certifi" / "cacert.pem").read_text(encoding="utf-8"))
+
+
+def test_certifi_roots_ship_as_a_hashed_directory(bundle: Path) -> None:
+    """One file per root of the bundle's cacert.pem (which stays), named by its subject hash."""
+    roots = _roots(bundle)
+    assert len(roots) > 100
+    directory = bundle / "certifi" / CERTIFI_CAPATH
+    shipped = {p.name: pem_certificates(p.read_text()) for p in directory.iterdir()}
+    assert shipped == {name: [root] for name, root in zip(hashed_names(roots), roots, strict=True)}
+
+
+def _probe(python: str, bundle: Path, cases: list[dict[str, str]], tmp_path: Path) -> Any:
+    """``tests/tls_probe.py`` run by ``python`` with only ``bundle`` on sys.path, and neither
+    ``SSL_CERT_FILE`` nor ``SSL_CERT_DIR`` (which replace certifi) set, as on Lambda."""
+    cases_file = tmp_path / "cases.json"
+    cases_file.write_text(json.dumps(cases))
+    env = {k: v for k, v in os.environ.items() if k not in {"SSL_CERT_FILE", "SSL_CERT_DIR"}}
+    done = subprocess.run(  # noqa: S603 - a fixed argv
+        [python, "-I", "-S", "-B", tls_probe.__file__, str(bundle), str(cases_file)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
+def test_the_store_reads_each_root_from_the_directory_at_a_handshake(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """In the bundle's Python, the store's context holds no root when created. A server whose
+    leaf names a root as issuer (signed by another key: no real root's key is at hand, so the
+    handshake fails) makes OpenSSL read that very root from the directory: for every root."""
+    roots = _roots(bundle)
+    signer, leaf_key = new_key(), new_key()
+    key_file = str(write_key(leaf_key, tmp_path / "leaf.key"))
+    cases = []
+    for index, root in enumerate(roots):
+        leaf = tmp_path / f"leaf{index}.pem"
+        leaf.write_bytes(pem(leaf_certificate(subject_of(root), signer, leaf_key)))
+        cases.append({"leaf": str(leaf), "key": key_file, "root": root.hex()})
+
+    found = _probe(find_python(LAMBDA_ARM64.python_version), bundle, cases, tmp_path)
+
+    assert Path(found["cafile"]).parent == bundle / "certifi"
+    assert found["created"]["x509_ca"] == 0
+    assert not found["httpx_imported"]
+    refused_after_reading = {"error": "SSLCertVerificationError", "loaded": True}
+    assert found["cases"] == [refused_after_reading] * len(roots)
+
+
+def test_without_the_directory_the_store_loads_every_root(bundle: Path, tmp_path: Path) -> None:
+    """The same bundle less ``certifi/capath``: cacert.pem is loaded whole, as before."""
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle / "app", copy / "app")
+    shutil.copytree(
+        bundle / "certifi", copy / "certifi", ignore=shutil.ignore_patterns(CERTIFI_CAPATH)
+    )
+    found = _probe(find_python(LAMBDA_ARM64.python_version), copy, [], tmp_path)
+    assert found["created"]["x509_ca"] == len(_roots(bundle))
+
+
+def test_every_infra_module_the_bundler_runs_is_hashed() -> None:
+    """Changing the bundler's code rebuilds the asset (interpreter.py and uv.py only find the
+    tools it runs)."""
+    code = "import sys, infra.asset; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(  # noqa: S603 - a fixed argv
+        [sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    modules = done.stdout.split()
+    imported = {m.removeprefix("infra.") + ".py" for m in modules if m.startswith("infra.")}
+    assert imported - {"interpreter.py", "uv.py"} <= set(BUNDLER_MODULES)
+    assert "capath.py" in imported
 
 
 def test_zipped_asset_is_under_5_mb(bundle: Path, tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-import certifi
 from aiodynamo.credentials import Credentials
 from aiodynamo.utils import dy2py, py2dy
 
@@ -50,6 +49,7 @@ from app.store.dynamodb.payloads import (
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.table_api import MISCONFIGURED_RETRY_AFTER, TableAPI
+from app.store.dynamodb.tls import client_context
 from app.store.dynamodb.transport import Connections, Transport, connection_pool
 from app.store.dynamodb.writer import ConditionFailed, Writer
 from app.store.paging import PageFiller
@@ -118,8 +118,8 @@ class DynamoDBStore:
         whose short-lived keys are fetched again before they expire.
         """
         cfg = self.config
-        if self._tls is None:  # loading the CA bundle costs tens of ms: once per process
-            self._tls = ssl.create_default_context(cafile=certifi.where())
+        if self._tls is None:  # once per process (certifi's cacert.pem costs ~20 ms to load)
+            self._tls = client_context()
         connections = self._connections
         if connections is None:
             connections = connection_pool(self._tls)
