@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, ClassVar, Literal
@@ -119,10 +121,13 @@ class Guard:
     ) -> None:
         """Send a JSON error of the server's own and end the connection.
 
-        Closing a socket whose client is still sending makes the kernel reset the connection,
-        and a reset can destroy the answer before the client reads it. So the answer is
-        followed by a FIN, what still arrives is read and dropped, and the socket is closed
-        when the client closes its side, or after ``LINGER`` seconds.
+        Closing a socket with bytes from the client still unread makes the kernel reset the
+        connection, and a reset can destroy the answer before the client reads it. So the answer
+        is followed by a FIN, what still arrives is read and dropped, and the socket is closed
+        when the client closes its side, or after ``LINGER`` seconds. Beyond ``DRAINING``
+        such connections at once (each keeps a file open), the connection closes at once, after
+        reading what its client had already sent (a request sent before the server accepted the
+        connection, say).
         """
         self.cancel()
         self.answered = True
@@ -141,6 +146,7 @@ class Guard:
             self._draining = True
             self._loop.call_later(LINGER, transport.close)
         else:
+            discard_unread(transport)
             transport.close()
 
     def closed(self) -> None:
@@ -149,6 +155,18 @@ class Guard:
         if self._draining:
             self._draining = False
             Guard.draining -= 1
+
+
+def discard_unread(transport: asyncio.Transport, most: int = 16) -> None:
+    """Read and drop what the client has sent and the kernel holds (up to ``most`` reads of
+    64 KiB): the socket is about to close, and closing it with bytes unread would reset it."""
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):  # BlockingIOError: nothing (more) to read now
+        for _ in range(most):
+            if not os.read(sock.fileno(), 65536):
+                return
 
 
 def too_slow(phase: Phase) -> Refusal:

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -206,8 +207,10 @@ async def serves_once_they_are_gone(port: int) -> None:
 
 
 @pytest.fixture(params=PARSERS)
-def under_256_files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """A server with the default limits, started under `ulimit -n 256`: its port and log."""
+def under_256_files(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[int, Path, int]]:
+    """A server with the default limits, started under `ulimit -n 256`: its port, log and pid."""
     port, log = free_port(), tmp_path / "server.log"
     env = {**os.environ, "STORE_URL": "sqlite:///:memory:", "GREET_DELAY": "0"}
     server = f"{sys.executable} -m app.server --port {port} --http {request.param}"
@@ -215,18 +218,20 @@ def under_256_files(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
             ["/bin/bash", "-c", f"ulimit -n 256 && exec {server}"], cwd=ROOT, env=env, stderr=out
         )
-    yield port, log
+    yield port, log, proc.pid  # bash exec's the server: the same process
     proc.terminate()
     proc.wait(timeout=15)
 
 
 async def test_the_connection_cap_fits_the_open_file_limit(
-    under_256_files: tuple[int, Path],
+    under_256_files: tuple[int, Path, int],
 ) -> None:
     """Under `ulimit -n 256` the default cap (1,000) is lowered to 256 - 64: connections beyond
     it, and a burst of 100 more while they are held, are each answered 503 (with more
-    connections than files they were accepted and dropped without an answer)."""
-    port, log = under_256_files
+    connections than files they were accepted and dropped without an answer). So is a burst
+    whose requests are already waiting when the server accepts them (it was busy: stopped
+    here): closing a socket with a request unread would reset it, answer included."""
+    port, log, pid = under_256_files
     async with httpx.AsyncClient() as client:
         for _ in range(300):
             with contextlib.suppress(httpx.TransportError):
@@ -248,16 +253,30 @@ async def test_the_connection_cap_fits_the_open_file_limit(
     assert answers.count(b"(held)") <= 256 - 64
     assert len(refused) + answers.count(b"(held)") == 250
 
-    async def newcomer() -> bytes:
+    async def send() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET /health HTTP/1.1\r\nhost: t\r\n\r\n")
+        await writer.drain()
+        return reader, writer
+
+    async def status_line(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
         try:
             return (await asyncio.wait_for(reader.read(), 5)).partition(b"\r\n")[0]
         finally:
             writer.close()
 
+    async def newcomer() -> bytes:
+        return await status_line(*await send())
+
     burst = await asyncio.gather(*(newcomer() for _ in range(100)))
     assert burst == [b"HTTP/1.1 503 Service Unavailable"] * 100
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        waiting = [await send() for _ in range(100)]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    late = await asyncio.gather(*(status_line(*sent) for sent in waiting))
+    assert late == [b"HTTP/1.1 503 Service Unavailable"] * 100
     for _, writer in held:
         writer.close()
     await serves_once_they_are_gone(port)
