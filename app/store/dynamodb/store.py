@@ -46,6 +46,7 @@ from app.store.dynamodb.payloads import (
     put_order,
     update_order,
 )
+from app.store.dynamodb.proxies import proxied
 from app.store.dynamodb.retry import Retrier
 from app.store.dynamodb.table import ORDER_PREFIX, order_id_from_sort_key
 from app.store.dynamodb.table_api import MISCONFIGURED_RETRY_AFTER, TableAPI
@@ -122,7 +123,7 @@ class DynamoDBStore:
             self._tls = client_context()
         connections = self._connections
         if connections is None:
-            connections = connection_pool(self._tls)
+            connections = proxied(connection_pool(self._tls), self._tls)
         self._http = Transport(connections, connect=cfg.connect_timeout, read=cfg.read_timeout)
         self._api.client = DynamoDBClient(
             self._http, Credentials.auto(), cfg.region, endpoint=cfg.endpoint
