@@ -9,11 +9,16 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import httpcore
 import pytest
+from aiodynamo.http.types import Request, RequestFailed
 
 from app.domain.orders import Order, OrderItem, Size, Status
 from app.store.dynamodb.config import DynamoDBConfig
+from app.store.dynamodb.proxies import proxied
 from app.store.dynamodb.store import DynamoDBStore
+from app.store.dynamodb.tls import client_context
+from app.store.dynamodb.transport import Transport, connection_pool
 from tests.conftest import fresh_dynamodb_table
 
 pytestmark = pytest.mark.anyio
@@ -41,6 +46,10 @@ class RecordingProxy:
                 }
                 await reader.readexactly(int(headers.get("content-length", "0")))
                 self.seen.append((line, headers))
+                if line.startswith("CONNECT "):  # no tunnel: refused, as a proxy's policy may
+                    writer.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                    await writer.drain()
+                    continue
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\n"
                     b"content-length: 2\r\n\r\n{}"
@@ -120,3 +129,21 @@ async def test_a_proxy_it_cannot_use_stops_the_startup_with_what_to_fix(
     monkeypatch.setenv("ALL_PROXY", f"socks5://127.0.0.1:{proxy.port}")
     with pytest.raises(ValueError, match=r"over http:// or https:// only; fix HTTPS_PROXY"):
         await opened(UNREACHABLE)
+
+
+async def test_https_requests_tunnel_through_https_proxy_with_connect(
+    proxy: RecordingProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", f"http://bob:pw@127.0.0.1:{proxy.port}")
+    tls = client_context()
+    transport = Transport(proxied(connection_pool(tls), tls), connect=5.0, read=5.0)
+    request = Request("POST", "https://dynamodb.proxy-test.invalid/", {}, b"{}")
+    try:
+        with pytest.raises(RequestFailed) as failed:  # this proxy refuses every tunnel
+            await transport(request)
+    finally:
+        await transport.aclose()
+    assert isinstance(failed.value.inner, httpcore.ProxyError)  # retried as "maybe applied"
+    ((line, headers),) = proxy.seen
+    assert line == "CONNECT dynamodb.proxy-test.invalid:443 HTTP/1.1"
+    assert headers["proxy-authorization"] == "Basic " + base64.b64encode(b"bob:pw").decode()
