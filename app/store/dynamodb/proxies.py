@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 import httpcore
 
-from app.store.dynamodb.transport import Connections
+from app.store.dynamodb.transport import POOL_LIMITS, Connections
 
 _SCHEMES = ("https", "http", "all")
 
@@ -28,15 +28,15 @@ def proxied(direct: Connections, tls: ssl.SSLContext) -> Connections:
 
 
 def proxies_from_environment() -> dict[str, str]:
-    """The proxy variables (lowercase names win, as in ``urllib``): scheme -> URL, ``no`` ->
-    the hosts to reach directly; empty when no proxy is set."""
+    """The proxy variables (lowercase names win, as in ``urllib``): scheme (``https``,
+    ``http``, ``all``) -> proxy URL; empty when no proxy is set."""
     names = [name for scheme in _SCHEMES for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY")]
     if not any(os.environ.get(name) for name in names):
         return {}
     import urllib.request  # only behind a proxy: it costs a cold start some milliseconds
 
     found = urllib.request.getproxies_environment()
-    return {key: value for key, value in found.items() if key in (*_SCHEMES, "no") and value}
+    return {key: value for key, value in found.items() if key in _SCHEMES and value}
 
 
 def proxy_pool(url: str, tls: ssl.SSLContext) -> httpcore.AsyncHTTPProxy:
@@ -59,9 +59,7 @@ def proxy_pool(url: str, tls: ssl.SSLContext) -> httpcore.AsyncHTTPProxy:
         proxy_auth=auth,
         ssl_context=tls,
         proxy_ssl_context=tls if parts.scheme == "https" else None,
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
+        **POOL_LIMITS,
     )
 
 
@@ -72,19 +70,20 @@ class ProxiedConnections:
     def __init__(
         self, direct: Connections, proxies: Mapping[str, str], tls: ssl.SSLContext
     ) -> None:
+        import urllib.request
+
         self._direct = direct
         self._via = {s: proxy_pool(proxies[s], tls) for s in _SCHEMES if s in proxies}
+        self._bypass = urllib.request.proxy_bypass  # NO_PROXY, as urllib reads it
 
     def route(self, url: httpcore.URL) -> Connections:
         """Where a request to ``url`` goes."""
-        import urllib.request
-
         host = url.host.decode("ascii")
         if url.port is not None:
             host = f"{host}:{url.port}"
         scheme = url.scheme.decode("ascii")
         via = self._via.get(scheme) or self._via.get("all")
-        if via is None or urllib.request.proxy_bypass(host):  # NO_PROXY
+        if via is None or self._bypass(host):
             return self._direct
         return via
 

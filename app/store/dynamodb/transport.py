@@ -12,7 +12,7 @@ failure is ``RequestFailed`` around httpcore's own exception.
 from __future__ import annotations
 
 import ssl
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 import httpcore
 from aiodynamo.http.types import Request, RequestFailed, Response
@@ -37,11 +37,23 @@ class Connections(Protocol):
     async def aclose(self) -> None: ...
 
 
+class PoolLimits(TypedDict):
+    max_connections: int
+    max_keepalive_connections: int
+    keepalive_expiry: float
+
+
+# httpx's default limits, which the store had before: every pool of the store has them.
+POOL_LIMITS: PoolLimits = {
+    "max_connections": 100,
+    "max_keepalive_connections": 20,
+    "keepalive_expiry": 5.0,
+}
+
+
 def connection_pool(tls: ssl.SSLContext) -> httpcore.AsyncConnectionPool:
     """Keep-alive HTTP/1.1 connections to the endpoint, ``tls`` for HTTPS ones."""
-    return httpcore.AsyncConnectionPool(
-        ssl_context=tls, max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0
-    )
+    return httpcore.AsyncConnectionPool(ssl_context=tls, **POOL_LIMITS)
 
 
 class Transport:
