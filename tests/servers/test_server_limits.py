@@ -36,7 +36,7 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes
-    seconds: float  # from the first byte sent
+    seconds: float  # from before the connection was opened
 
     def detail(self) -> object:
         assert self.headers["content-type"] == "application/json"
@@ -75,8 +75,10 @@ def server(request: pytest.FixtureRequest) -> Iterator[int]:
 async def exchange(port: int, *parts: bytes, pause: float = 0.0) -> Answer | None:
     """Send ``parts`` (``pause`` seconds apart) until the server answers; read its answer.
     None: the server closed the connection without one."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    # The clock starts before the connection exists: the server may start its timer as soon
+    # as it accepts, before open_connection returns here.
     started = time.monotonic()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     answered = asyncio.create_task(reader.read())  # everything up to the server's FIN
     try:
         for i, part in enumerate(parts):
