@@ -15,7 +15,7 @@ from typing import TextIO
 
 import botocore.session
 
-from infra.preflight import _region, stage_config
+from infra.preflight import cli_region, stage_config
 from infra.verify import FAIL, OK, Failed, run
 from infra.verify.account import Account, Deployed
 from infra.verify.endpoint import Endpoint
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         print(f"{FAIL} context: {error}", file=out)
         return 1
     session = botocore.session.Session()
-    account = Account(session, _region(session))
+    account = Account(session, cli_region(session))
     token = os.environ.get("TOKEN") or None
     return 0 if verify(account, config.stack_name, token, args.create_user, out) else 1
 

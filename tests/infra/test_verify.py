@@ -251,3 +251,27 @@ def test_no_stack_or_no_token_each_fail_in_one_line(deployed: Callable[..., Depl
     assert status == 1
     assert "CREATE_USER=1" in _failed(lines)
     assert _failed(lines).startswith("FAIL token: none given")
+
+
+def test_a_throttled_public_route_is_waited_out_within_patience(tmp_path: Path) -> None:
+    """The public routes of a deployed stage admit about one request at a time (dev): a 429 is
+    retried until the bucket refills, and past the patience it is the check's failure."""
+    from devtools.gateway.throttle import Limits, StageThrottle
+    from infra.verify import Failed
+    from infra.verify.endpoint import Endpoint
+    from tests.gateway_support import dev_authorizer
+
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'orders.db'}", greet_delay=0, identity_mode="gateway"
+    )
+    throttle = StageThrottle(None, {"ANY /health": Limits(rate=0.5, burst=1)})
+    config = GatewayConfig(
+        handler_factory=lambda: build_handler(settings),
+        authorizer=dev_authorizer(tmp_path),
+        throttle=throttle,
+    )
+    with serving(create_gateway(config)) as base_url:
+        assert Endpoint(base_url).health().startswith("200")  # the bucket's one token
+        assert Endpoint(base_url).health().startswith("200")  # 429, then a token 2 s later
+        with pytest.raises(Failed, match=r"GET /health answered 429 .*Too Many Requests"):
+            Endpoint(base_url, patience=0).health()  # the bucket is empty again
