@@ -25,7 +25,7 @@ from devtools.ports import free_port
 from tests.support import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
-HTTPX_POOL_EXPIRY = httpx.Limits().keepalive_expiry  # 5 s, the shortest of common clients'
+HTTPX_POOL_EXPIRY = httpx.Limits().keepalive_expiry or 0.0  # 5 s, the shortest of common clients'
 
 pytestmark = pytest.mark.slow
 
