@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -102,7 +103,9 @@ def test_the_exit_status_follows_the_slo_and_the_report_has_its_schema(
     assert report["runtime"] is None
     assert {"t", "sent", "completed", "in_flight", "p50", "p99"} == set(report["timeline"][0])
     assert (tmp_path / "met" / "report.md").read_text().startswith("# Load run")
-    assert (tmp_path / "met" / "chart.svg").read_text().startswith("<svg")
+    chart = ElementTree.fromstring((tmp_path / "met" / "chart.svg").read_text())  # noqa: S314
+    assert chart.tag == "{http://www.w3.org/2000/svg}svg"
+    assert len(chart.findall("{http://www.w3.org/2000/svg}polyline")) == 4
     again = json.loads((tmp_path / "missed" / "report.json").read_text())
     assert again["slo"]["verdict"] == "missed"
 
