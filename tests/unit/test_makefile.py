@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Set by an outer make (`make test`) or the shell; each would change what these makes print.
 INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOST", "PORT", "GATEWAY_PORT", "MOTO_PORT",
-             "BASE_URL", "TOKEN"}  # fmt: skip
+             "BASE_URL", "TOKEN", "URL", "RATE", "SECONDS", "MIX", "REMOTE",
+             "LOAD_ARGS"}  # fmt: skip
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
