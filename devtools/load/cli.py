@@ -130,3 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlanError as exc:
         print(f"load: refused: {exc}", file=sys.stderr)
         return 2
+    except httpx.TransportError as exc:  # before the run: the target is not there
+        print(f"load: cannot reach {args.url}: {exc or type(exc).__name__}", file=sys.stderr)
+        return 2

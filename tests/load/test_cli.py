@@ -112,6 +112,17 @@ def test_the_exit_status_follows_the_slo_and_the_report_has_its_schema(
     assert again["slo"]["verdict"] == "missed"
 
 
+def test_a_target_that_is_not_there_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with StubServer() as stub:
+        url = stub.url  # closed again: nothing listens there now
+    assert main([url, "--rate", "5", "--seconds", "1"]) == 2
+    printed = capsys.readouterr().err
+    assert printed.startswith(f"load: cannot reach {url}: ")
+    assert "Traceback" not in printed
+
+
 def test_a_bad_plan_is_refused_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["http://127.0.0.1:1", "--rate", "5000", "--seconds", "1"]) == 2
     assert "rate must be in" in capsys.readouterr().err
