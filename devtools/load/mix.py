@@ -23,6 +23,7 @@ ROUTES = ("hi", "get", "list", "create", "pay", "cancel", "delete")
 CONSUMING = ("pay", "cancel", "delete")  # each needs an order of its own
 DEFAULT_MIX = "hi:1,get:5,list:2,create:2,pay:1,cancel:1,delete:1"
 READ_POOL = 16  # orders that ``get`` reads in turn
+SEED_ATTEMPTS = 8
 ORDER = {"order": [{"product": "latte", "size": "small", "quantity": 1}]}
 JSON = {"content-type": "application/json"}
 
@@ -107,8 +108,12 @@ async def seed_orders(
     gate = asyncio.Semaphore(concurrency)
 
     async def create() -> tuple[str, str]:
-        async with gate:
-            answer = await client.post("/orders", json=ORDER)
+        for attempt in range(SEED_ATTEMPTS):  # a throttled seeding (429, 500) waits and retries
+            async with gate:
+                answer = await client.post("/orders", json=ORDER)
+            if answer.status_code not in (429, 500, 503):
+                break
+            await asyncio.sleep(0.25 * (attempt + 1))
         if answer.status_code != 201:
             raise PlanError(
                 f"seeding an order answered {answer.status_code}: {answer.text[:200]} "
