@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke verify test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke verify load test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -78,6 +78,18 @@ smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] 
 CREATE_USER ?=
 verify: setup ## Prove the deployed $(STAGE) stack works: outputs, public routes, 401, TOKEN=<jwt> or CREATE_USER=1 (a test user, deleted after), smoke suite, an alarm's mail
 	@$(UV) run --no-sync python -m infra.verify -c stage=$(STAGE) $(CONTEXT) $(if $(CREATE_USER),--create-user)
+
+# The load harness (devtools/load, docs/load.md). TOKEN, like smoke's, reaches it through the
+# environment and never appears in an echoed line; without one, a local target gets a token from
+# the development issuer. A URL that is not a loopback address needs REMOTE=1.
+URL ?= http://$(HOST):$(PORT)
+RATE ?= 50
+SECONDS ?= 10
+MIX ?=
+REMOTE ?=
+LOAD_ARGS ?=
+load: setup-serve ## Open-loop load on $(URL) at $(RATE) req/s for $(SECONDS) s (MIX=hi:1,get:5,… TOKEN=<jwt> REMOTE=1 LOAD_ARGS=--help): var/load/report.{json,md} + chart.svg; exit 0/1 SLO met/missed, 2 invalid or refused
+	$(VENV_PYTHON) -m devtools.load "$(URL)" --rate "$(RATE)" --seconds "$(SECONDS)" $(if $(MIX),--mix "$(MIX)") $(if $(REMOTE),--remote) $(LOAD_ARGS)
 
 LINT := $(UV) run --no-sync ruff check . && $(UV) run --no-sync ruff format --check . \
 	&& $(UV) run --no-sync mypy

@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Set by an outer make (`make test`) or the shell; each would change what these makes print.
 INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOST", "PORT", "GATEWAY_PORT", "MOTO_PORT",
-             "BASE_URL", "TOKEN", "CREATE_USER", "STAGE"}  # fmt: skip
+             "BASE_URL", "TOKEN", "CREATE_USER", "STAGE", "URL", "RATE", "SECONDS", "MIX",
+             "REMOTE", "LOAD_ARGS"}  # fmt: skip
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
@@ -48,6 +49,14 @@ def test_verify_never_echoes_the_token_and_creates_a_user_only_when_told() -> No
     assert "secret.jwt.value" not in printed
     assert "--create-user" not in printed
     assert "--create-user" in make("-n", "verify", "CREATE_USER=1")
+
+
+def test_load_never_echoes_the_bearer_token() -> None:
+    printed = make("-n", "load", "URL=http://127.0.0.1:3000", "RATE=5", "TOKEN=secret.jwt.value")
+    assert '-m devtools.load "http://127.0.0.1:3000" --rate "5"' in printed
+    assert "--remote" not in printed
+    assert "secret.jwt.value" not in printed
+    assert "--remote" in make("-n", "load", "URL=https://api.example.com", "REMOTE=1")
 
 
 def test_help_shows_the_values_of_the_variables_it_names() -> None:
