@@ -25,7 +25,7 @@ class LambdaBill:
 
     @property
     def total(self) -> float:
-        return cents(self.compute) + cents(self.requests)
+        return round(cents(self.compute) + cents(self.requests), 2)
 
 
 def lambda_bill(

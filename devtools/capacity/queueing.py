@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 import random
+from functools import lru_cache
 from typing import Literal
 
 Arrival = Literal["poisson", "constant"]
-SIMULATED_ARRIVALS = 200_000
+SIMULATED_ARRIVALS = 100_000
 
 
 def erlang_b(servers: int, load: float) -> float:
@@ -86,6 +87,7 @@ def token_bucket_refused(
     return _simulate(offered, rate, burst, arrival, seconds, seed)
 
 
+@lru_cache(maxsize=256)
 def _simulate(
     offered: float, rate: float, burst: int, arrival: Arrival, seconds: float | None, seed: int
 ) -> float:
