@@ -114,7 +114,11 @@ def load_at(
     hold = {r: hold_seconds(figures[r], stack, scenario, prices) for r in offered}
     erlangs = sum(offered[r] * (1 - refused[r]) * hold[r] for r in offered)
     limit = stack.reserved_concurrency or int(prices["lambda_account_concurrency"])
-    throttled = erlang_b(limit, erlangs)
+    # A constant schedule of steady holds (D/D/N/N) loses only beyond N; Poisson: Erlang B.
+    if scenario.arrival == "constant":
+        throttled = max(0.0, 1.0 - limit / erlangs) if erlangs else 0.0
+    else:
+        throttled = erlang_b(limit, erlangs)
     served = {r: offered[r] * (1 - refused[r]) * (1 - throttled) for r in offered}
     return Load(offered, refused, hold, erlangs, limit, throttled, served)
 

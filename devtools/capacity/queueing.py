@@ -7,7 +7,9 @@
 - API Gateway's throttle is a token bucket per route (``devtools/gateway/throttle.py``). With
   Poisson arrivals and a bucket of one token, a request is admitted only when a full ``1/rate``
   has passed since the last admission: an M/D/1/1 loss system, Erlang B with one server. Larger
-  buckets have no closed form: they are simulated on a seeded schedule (deterministic).
+  buckets have no closed form, nor has a constant schedule (whose shares are discrete: at 3/s
+  against 1.14/s and one token, every third request passes, not 1.14 in 3): they are simulated
+  on a seeded schedule (deterministic).
 """
 
 from __future__ import annotations
@@ -78,12 +80,9 @@ def token_bucket_refused(
         return 0.0
     if rate <= 0 or burst < 1:
         return 1.0
-    if seconds is None:
-        if arrival == "constant":
-            return max(0.0, 1.0 - rate / offered)
-        if burst == 1:
-            load = offered / rate
-            return load / (1.0 + load)
+    if seconds is None and arrival == "poisson" and burst == 1:
+        load = offered / rate
+        return load / (1.0 + load)
     return _simulate(offered, rate, burst, arrival, seconds, seed)
 
 

@@ -72,7 +72,9 @@ def test_a_one_token_bucket_is_an_erlang_loss_system_with_one_server() -> None:
 def test_a_token_bucket_admits_its_rate_in_the_long_run() -> None:
     assert token_bucket_refused(100.0, 10.0, 20) == pytest.approx(0.9, abs=0.005)
     assert token_bucket_refused(5.0, 10.0, 20) < 0.001
-    assert token_bucket_refused(20.0, 10.0, 5, arrival="constant") == 0.5
+    assert token_bucket_refused(20.0, 10.0, 5, arrival="constant") == pytest.approx(0.5, abs=1e-3)
+    # One token at 1.14/s, a request every 1/3 s: only every third finds a whole token.
+    assert token_bucket_refused(3.0, 1.14, 1, arrival="constant") == pytest.approx(2 / 3, abs=1e-3)
     assert token_bucket_refused(5.0, 0.0, 0) == 1.0  # a closed route
 
 
