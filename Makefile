@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci capacity
+.PHONY: help setup setup-serve check run gateway smoke load test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci capacity
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -73,6 +73,18 @@ smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] 
 	@test -n "$$BASE_URL" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }
 	@echo "BASE_URL=$$BASE_URL TOKEN=$${TOKEN:+<hidden>} $(UV) run --no-sync pytest -p no:cacheprovider smoke"
 	@$(UV) run --no-sync pytest -p no:cacheprovider smoke
+
+# The load harness (devtools/load, docs/load.md). TOKEN, like smoke's, reaches it through the
+# environment and never appears in an echoed line; without one, a local target gets a token from
+# the development issuer. A URL that is not a loopback address needs REMOTE=1.
+URL ?= http://$(HOST):$(PORT)
+RATE ?= 50
+SECONDS ?= 10
+MIX ?=
+REMOTE ?=
+LOAD_ARGS ?=
+load: setup-serve ## Open-loop load on $(URL) at $(RATE) req/s for $(SECONDS) s (MIX=hi:1,get:5,… TOKEN=<jwt> REMOTE=1 LOAD_ARGS=--help): var/load/report.{json,md} + chart.svg; exit 0/1 SLO met/missed, 2 invalid or refused
+	$(VENV_PYTHON) -m devtools.load "$(URL)" --rate "$(RATE)" --seconds "$(SECONDS)" $(if $(MIX),--mix "$(MIX)") $(if $(REMOTE),--remote) $(LOAD_ARGS)
 
 LINT := $(UV) run --no-sync ruff check . && $(UV) run --no-sync ruff format --check . \
 	&& $(UV) run --no-sync mypy
@@ -146,10 +158,9 @@ destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termin
 	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
 
-# The traffic scenario of `make capacity`: RATE (mean requests a second), MIX (route:weight,...;
-# empty: the model's default mix); more in CAPACITY_ARGS (--peak, --owner-share, --store-ms).
-RATE ?= 10
-MIX ?=
+# The traffic scenario of `make capacity`: RATE and MIX as `make load`'s (RATE the mean requests
+# a second; MIX empty: the model's default mix); more in CAPACITY_ARGS (--peak, --owner-share,
+# --store-ms, --arrival; see `python -m devtools.capacity --help`).
 CAPACITY_ARGS ?=
 capacity: setup npm-ci ## Capacity and monthly cost at $(RATE) req/s of MIX on the $(STAGE) stack (+CONTEXT), from var/load/report.json if any → var/capacity/report.json
 	$(UV) run --no-sync python -m devtools.capacity --rate "$(RATE)" $(if $(MIX),--mix "$(MIX)") \

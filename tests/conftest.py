@@ -118,7 +118,7 @@ TESTS = Path(__file__).resolve().parent
 # start servers or runtime processes, wait out store budgets, fuzz or drive a browser. Marked
 # `slow` here, and with `-m "not slow"` (`make check`) not even collected (importing CDK,
 # schemathesis and Playwright costs each worker about 20 s). The one place slowness is decided.
-SLOW_TIERS = frozenset({"infra", "runtime", "servers", "resilience", "e2e"})
+SLOW_TIERS = frozenset({"infra", "runtime", "servers", "resilience", "e2e", "load"})
 
 
 def _cells() -> frozenset[tuple[str, str]] | None:

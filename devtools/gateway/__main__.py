@@ -89,6 +89,7 @@ def gateway_through_runtime(
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
+    from devtools.gateway.load_stats import RuntimeStats, with_stats
     from devtools.gateway.throttle import StageThrottle
     from devtools.lambda_runtime import artifacts
     from devtools.lambda_runtime.function import FunctionConfig, synthesized_template, table_ids
@@ -125,10 +126,11 @@ def gateway_through_runtime(
         task_root=artifacts.task_root(announce=say),
         python=artifacts.runtime_python(announce=say),
     )
-    integration = LambdaServiceIntegration(service)
+    stats = RuntimeStats(service)  # GET /_local/stats, for `make load`
+    integration = LambdaServiceIntegration(service, observe=stats.observe)
     throttle = StageThrottle.from_template(template)
     say(f"{stage} stage: {throttle.describe()}; reserved concurrency {service.concurrency_limit}")
-    return create_gateway(
+    gateway = create_gateway(
         GatewayConfig(
             integration=integration,
             authorizer=authorizer,
@@ -137,6 +139,7 @@ def gateway_through_runtime(
             throttle=throttle,
         )
     )
+    return with_stats(gateway, stats)
 
 
 def require_runtime_python(environ: Mapping[str, str] = os.environ) -> None:

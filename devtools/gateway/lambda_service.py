@@ -8,18 +8,27 @@ the request (a payload over 6 MB), becomes ``FunctionError``: the gateway answer
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from devtools.gateway.server import FunctionError, LambdaContext
-from devtools.lambda_runtime.local_lambda import LocalLambda
+from devtools.lambda_runtime.local_lambda import LocalLambda, Result
 
 
 class LambdaServiceIntegration:
-    """Invokes ``service``; starts and stops it with the gateway unless ``managed=False``."""
+    """Invokes ``service``; starts and stops it with the gateway unless ``managed=False``;
+    ``observe`` (if given) sees each event with its result (``devtools.gateway.load_stats``)."""
 
-    def __init__(self, service: LocalLambda, *, managed: bool = True) -> None:
+    def __init__(
+        self,
+        service: LocalLambda,
+        *,
+        managed: bool = True,
+        observe: Callable[[dict[str, Any], Result], None] | None = None,
+    ) -> None:
         self.service = service
         self.managed = managed
+        self.observe = observe
 
     async def start(self) -> None:
         if self.managed:
@@ -28,6 +37,8 @@ class LambdaServiceIntegration:
     async def invoke(self, event: dict[str, Any], context: LambdaContext, limit: float) -> Any:
         del context  # the runtime builds its own from the Runtime API's headers
         result = await asyncio.wait_for(self.service.invoke_async(event), limit)
+        if self.observe is not None:
+            self.observe(event, result)
         if result.rejected:
             raise FunctionError(f"{result.rejected} ({result.status_code})")
         if result.function_error:

@@ -115,6 +115,7 @@ class LocalLambda:
     environments: list[ExecutionEnvironment] = field(default_factory=list)
     spans: list[Span] = field(default_factory=list)
     throttles: int = 0
+    peak_in_flight: int = 0  # most invocations in environments at once (readers may reset it)
 
     def __post_init__(self) -> None:
         if self.init_type not in ("snap-start", "on-demand"):
@@ -235,6 +236,7 @@ class LocalLambda:
             self.throttles += 1
             return Result(json.dumps(THROTTLED).encode(), None, "TooManyRequestsException", 429)
         self._in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
         try:
             return await self._in_an_environment(payload)
         finally:
