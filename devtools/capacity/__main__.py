@@ -4,6 +4,7 @@ answer on stdout and in ``var/capacity/report.json`` (``make capacity``)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -36,11 +37,15 @@ def report(
     scenario: Scenario, stack: Stack, load: dict[str, Any] | None, prices: Prices
 ) -> dict[str, Any]:
     """The whole answer as one JSON-ready dict."""
-    figures, local = measured(load) if load else (dict(DEFAULTS), None)
-    if scenario.local_store_ms is None and local is not None:
-        import dataclasses
-
-        scenario = dataclasses.replace(scenario, local_store_ms=local)
+    figures = dict(DEFAULTS)
+    if load:
+        found = measured(load, stack.greet_delay)
+        figures = found.figures
+        scenario = dataclasses.replace(
+            scenario,
+            local_store_ms=scenario.local_store_ms or found.local_store_ms,
+            start_ms=scenario.start_ms or found.start_ms,
+        )
     answer = capacity(scenario, stack, figures, prices)
     answer.update(bill(scenario, stack, figures, prices))
     answer["largest_lever"] = largest_lever(answer, scenario)
@@ -52,6 +57,7 @@ def report(
         "owner_share": scenario.owner_share,
         "store_ms": store_ms(scenario, prices),
         "local_store_ms": scenario.local_store_ms,
+        "start_ms": scenario.start_ms,
         "arrival": scenario.arrival,
         "stack": stack.describe(),
         "routes": {r: {**vars_of(figures[r])} for r in scenario.mix},
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--owner-share", type=float, default=0.01)
     parser.add_argument("--store-ms", type=float, help="DynamoDB latency per call on AWS")
     parser.add_argument("--arrival", choices=["poisson", "constant"], default="poisson")
+    parser.add_argument("--seconds", type=float, default=3600.0, help="span of the peak asked")
     parser.add_argument("--stage", choices=["dev", "prod"], default="dev")
     parser.add_argument("--context", default="", help='CDK knobs: "-c key=value …"')
     parser.add_argument("--load-report", type=Path, default=LOAD_REPORT)
@@ -123,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         load = None
     source = str(args.load_report) if load else "defaults (devtools/capacity/routes.py)"
     scenario = Scenario(
-        args.rate, mix, args.peak, args.owner_share, args.store_ms, arrival=args.arrival
+        args.rate,
+        mix,
+        args.peak,
+        args.owner_share,
+        args.store_ms,
+        arrival=args.arrival,
+        seconds=args.seconds,
     )
     stack = synthesized(args.stage, knobs or None)
     answer = report(scenario, stack, load, Prices.load(PRICES_FILE))

@@ -46,6 +46,7 @@ class Scenario:
     store_ms: float | None = None  # DynamoDB's latency per call on AWS; None: prices.toml's
     local_store_ms: float | None = None  # the store's time per call in the measured durations
     cold_start_share: float | None = None  # None: prices.toml's
+    start_ms: float | None = None  # a new environment's restore (or init); None: as below
     arrival: Arrival = "poisson"
     seconds: float = 3600.0  # the span whose peak in-flight is asked for
     extra: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +87,7 @@ def hold_seconds(figures: RouteFigures, stack: Stack, scenario: Scenario, prices
     )
     own_ms = max(0.0, figures.duration_ms - figures.store_calls * local)
     ms = own_ms + figures.store_calls * store_ms(scenario, prices)
-    cold = _cold_share(scenario, prices) * (RESTORE_MS if stack.snap_start else INIT_MS)
+    cold = _cold_share(scenario, prices) * start_ms(scenario, stack)
     return (ms + cold) / 1000 + (stack.greet_delay if figures.greets else 0.0)
 
 
@@ -192,6 +193,14 @@ def dynamodb(
             writes / stack.table_max_write_units if stack.table_max_write_units else 0.0,
         ),
     }
+
+
+def start_ms(scenario: Scenario, stack: Stack) -> float:
+    """What starting an environment adds to its first request: a measured figure, else the
+    SnapStart restore or the on-demand init of docs/performance.md."""
+    if scenario.start_ms is not None:
+        return scenario.start_ms
+    return RESTORE_MS if stack.snap_start else INIT_MS
 
 
 def _cold_share(scenario: Scenario, prices: Prices) -> float:

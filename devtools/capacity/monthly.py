@@ -16,12 +16,11 @@ from typing import Any
 
 from devtools.capacity.cost import GIB, SECONDS_PER_MONTH, cents, xray_traces
 from devtools.capacity.model import (
-    INIT_MS,
-    RESTORE_MS,
     Scenario,
     _cold_share,
     capacity,
     load_at,
+    start_ms,
     store_ms,
 )
 from devtools.capacity.prices import Prices
@@ -42,13 +41,15 @@ def per_request(
     gb = stack.memory_mb / 1024
     gb_second = prices["lambda_arm64_gb_second" if stack.arm64 else "lambda_x86_gb_second"]
     cold = _cold_share(scenario, prices)
-    invoke_s = (
-        math.ceil(hold_s * 1000 - cold * (RESTORE_MS if stack.snap_start else INIT_MS)) / 1000
-    )
+    invoke_s = math.ceil(hold_s * 1000 - cold * start_ms(scenario, stack)) / 1000
     if stack.snap_start:
-        init = cold * gb * (RESTORE_MS / 1000 * gb_second + prices["snapstart_restore_gb"])
+        init = (
+            cold
+            * gb
+            * (start_ms(scenario, stack) / 1000 * gb_second + prices["snapstart_restore_gb"])
+        )
     else:
-        init = cold * gb * INIT_MS / 1000 * gb_second
+        init = cold * gb * start_ms(scenario, stack) / 1000 * gb_second
     return {
         "lambda_requests": prices["lambda_request"] / 1e6,
         "lambda_duration": invoke_s * gb * gb_second,

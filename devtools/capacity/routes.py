@@ -77,20 +77,35 @@ def parse_mix(text: str) -> dict[str, float]:
     return {name: value / total for name, value in weights.items() if value > 0}
 
 
-def measured(report: Mapping[str, Any]) -> tuple[dict[str, RouteFigures], float | None]:
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What a ``make load`` report gives the model."""
+
+    figures: dict[str, RouteFigures]
+    local_store_ms: float | None  # the store's time per call in those durations
+    start_ms: float | None  # a new environment's restore (or init), mean
+
+
+def measured(report: Mapping[str, Any], greet_delay: float) -> Measured:
     """Figures from a ``make load`` report: each route the local runtime REPORTed takes its mean
-    ``Duration`` (``GREET_DELAY`` taken out for /hi, as the run's own delay may differ), and the
-    local store's time per call from moto's CPU per request where the report has it."""
+    ``Duration`` (less ``greet_delay``, the stage's, for /hi: the model adds the knob back), the
+    local store's time per call from moto's CPU per request, and the mean restore (or init)."""
     runtime = report.get("runtime") or {}
     reports: Mapping[str, Any] = runtime.get("reports") or {}
     figures = dict(DEFAULTS)
+    starts = count = 0.0
     for name, seen in reports.items():
         base = DEFAULTS.get(name)
         mean = (seen.get("duration_ms") or {}).get("mean")
         if base is None or not isinstance(mean, int | float) or not seen.get("count"):
             continue
-        figures[name] = dataclasses.replace(base, duration_ms=float(mean), source="load report")
-    return figures, _local_store_ms(report, runtime)
+        own = max(0.0, mean - greet_delay * 1000) if base.greets else float(mean)
+        figures[name] = dataclasses.replace(base, duration_ms=own, source="load report")
+        init = seen.get("init_ms") or {}
+        if init.get("count"):
+            starts += init["mean"] * init["count"]
+            count += init["count"]
+    return Measured(figures, _local_store_ms(report, runtime), starts / count if count else None)
 
 
 def _local_store_ms(report: Mapping[str, Any], runtime: Mapping[str, Any]) -> float | None:

@@ -19,7 +19,7 @@ from devtools.capacity.queueing import (
     servers_for,
     token_bucket_refused,
 )
-from devtools.capacity.routes import DEFAULTS, parse_mix
+from devtools.capacity.routes import DEFAULTS, measured, parse_mix
 from devtools.capacity.stack import Stack
 from devtools.gateway.throttle import Limits, StageThrottle
 
@@ -149,3 +149,33 @@ def test_bad_input_is_refused_in_one_line(
     assert "unknown route 'nope'" in capsys.readouterr().err
     assert main(["--rate", "-1", "--out", str(tmp_path / "r.json")]) == 2
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_load_report_gives_the_routes_their_measured_durations() -> None:
+    load = {
+        "valid": True,
+        "plan": {"mix": {"hi": 1, "get": 3}},
+        "runtime": {
+            "cpu_ms_per_request": {"gateway": 10.0, "runtime": 20.0, "moto": 6.0},
+            "reports": {
+                "hi": {"count": 5, "duration_ms": {"mean": 3004.0}, "init_ms": {"count": 0}},
+                "get": {
+                    "count": 9,
+                    "duration_ms": {"mean": 30.0},
+                    "init_ms": {"count": 2, "mean": 40.0},
+                },
+                "list": {"count": 0, "duration_ms": {"mean": 99.0}},
+            },
+        },
+    }
+    found = measured(load, greet_delay=3.0)
+    assert found.figures["hi"].duration_ms == pytest.approx(4.0)  # the delay is the knob's
+    assert found.figures["get"].duration_ms == 30.0
+    assert found.figures["list"] == DEFAULTS["list"]  # not REPORTed: the default
+    assert found.local_store_ms == pytest.approx(6.0 / 0.75)  # 0.75 store calls a request
+    assert found.start_ms == 40.0
+    # On AWS at 5 ms a call instead of 8: get holds an environment 3 ms less.
+    answer = report(Scenario(10.0, {"get": 1.0}), dev_stack(), load, PRICES)
+    assert answer["concurrency"]["by_route"]["get"]["hold_ms"] == pytest.approx(
+        27.0 + 0.01 * 40.0, abs=0.01
+    )
