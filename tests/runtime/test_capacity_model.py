@@ -94,9 +94,9 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
             greeted = list(pool.map(lambda _: httpx.get(f"{warm}/hi", timeout=60), range(WARM)))
         assert [r.status_code for r in greeted] == [200] * WARM
         before = len(service.spans)
-        under = load(base_url, UNDER, 8, tmp_path / "under")
+        under = load(base_url, UNDER, 6, tmp_path / "under")
         started, environments = len(service.environments), busy_at_once(service.spans[before:])
-        over = load(base_url, OVER, 6, tmp_path / "over")
+        over = load(base_url, OVER, 4, tmp_path / "over")
 
     model = predicted(template, UNDER)
     concurrency = model["concurrency"]
