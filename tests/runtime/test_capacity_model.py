@@ -126,3 +126,29 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
         print(f"Little: {o['achieved_rate']:g}/s x {o['mean']:.0f} ms = {little:.2f}, "
               f"mean in flight {o['mean_in_flight']:.2f}")  # fmt: skip
         assert little == pytest.approx(o["mean_in_flight"], rel=0.10)
+
+
+def test_make_capacity_reads_the_stage_from_its_template_and_writes_the_report(
+    template: Template, tmp_path: Path
+) -> None:
+    out = tmp_path / "capacity.json"
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "devtools.capacity", "--rate", "5", "--mix", "hi:1,get:4",
+         "--stage", "dev", "--load-report", str(tmp_path / "none.json"), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "throttled: API Gateway 429" in done.stdout
+    answer = json.loads(out.read_text())
+    stack = answer["inputs"]["stack"]
+    assert (stack["reserved_concurrency"], stack["memory_mb"], stack["snap_start"]) == (
+        10,
+        512,
+        True,
+    )
+    assert stack["throttles"] == StageThrottle.from_template(template).describe()
+    assert set(answer["throttled_share"]) == {"api_gateway", "lambda", "total"}
+    assert 0 < answer["throttled_share"]["api_gateway"] < 1
+    assert answer["monthly_cost_usd"]["total"] > 0
+    assert set(answer["cost_per_million_usd"]) == {"hi", "get"}
+    assert answer["inputs"]["figures_from"].startswith("defaults")

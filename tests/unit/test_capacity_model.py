@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.capacity.__main__ import main, report
+from devtools.capacity.__main__ import context_knobs, main, report
 from devtools.capacity.model import Scenario, capacity
 from devtools.capacity.monthly import sensitivity
 from devtools.capacity.prices import Prices
@@ -174,8 +174,24 @@ def test_a_load_report_gives_the_routes_their_measured_durations() -> None:
     assert found.figures["list"] == DEFAULTS["list"]  # not REPORTed: the default
     assert found.local_store_ms == pytest.approx(6.0 / 0.75)  # 0.75 store calls a request
     assert found.start_ms == 40.0
+    # A run against another GREET_DELAY says nothing of this stage's greeting: the default.
+    other = measured(load, greet_delay=1.0).figures["hi"]
+    assert (other.duration_ms, other.source) == (
+        DEFAULTS["hi"].duration_ms,
+        "default (the run's GREET_DELAY is not the stage's)",
+    )
     # On AWS at 5 ms a call instead of 8: get holds an environment 3 ms less.
     answer = report(Scenario(10.0, {"get": 1.0}), dev_stack(), load, PRICES)
     assert answer["concurrency"]["by_route"]["get"]["hold_ms"] == pytest.approx(
         27.0 + 0.01 * 40.0, abs=0.01
     )
+
+
+def test_context_knobs_are_read_as_make_synth_takes_them() -> None:
+    assert context_knobs("-c reserved-concurrency=20 -c greet-delay=1") == {
+        "reserved-concurrency": "20",
+        "greet-delay": "1",
+    }
+    assert context_knobs("") == {}
+    with pytest.raises(ValueError, match="expected -c key=value"):
+        context_knobs("-c reserved-concurrency")
