@@ -7,6 +7,7 @@ does, a CI runner or a container included; two line plots need no plotting libra
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 from xml.sax.saxutils import escape
@@ -16,27 +17,47 @@ COLOURS = {"p50": "#1f77b4", "p99": "#d62728", "sent": "#2ca02c", "completed": "
 
 
 def _panel(
-    rows: Sequence[dict[str, Any]], keys: Sequence[str], top: int, title: str, unit: str
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    top: int,
+    title: str,
+    unit: str,
+    *,
+    log: bool = False,
 ) -> list[str]:
+    """One plot; ``log``: a logarithmic scale from 1 (a 2 ms median stays visible beside a
+    3 s p99), with a grid line at each power of ten."""
     span = max((row["t"] for row in rows), default=1.0) or 1.0
     peak = max((float(row[k]) for row in rows for k in keys), default=0.0) or 1.0
     inner_w, inner_h = WIDTH - 2 * MARGIN, PANEL - 50
+    top_scale = math.log10(max(peak, 10.0)) if log else peak
 
     def x(t: float) -> float:
         return MARGIN + inner_w * t / span
 
     def y(v: float) -> float:
-        return top + 30 + inner_h * (1 - v / peak)
+        scaled = math.log10(max(v, 1.0)) if log else v
+        return top + 30 + inner_h * (1 - scaled / top_scale)
 
+    bottom, high = y(1.0 if log else 0.0), y(peak)
     parts = [
         f'<text x="{MARGIN}" y="{top + 18}" font-weight="bold">{escape(title)}</text>',
-        f'<line x1="{MARGIN}" y1="{y(0)}" x2="{WIDTH - MARGIN}" y2="{y(0)}" stroke="#999"/>',
-        f'<line x1="{MARGIN}" y1="{y(0)}" x2="{MARGIN}" y2="{y(peak)}" stroke="#999"/>',
-        f'<text x="{MARGIN - 4}" y="{y(peak) + 4}" text-anchor="end">{peak:.0f}</text>',
-        f'<text x="{MARGIN - 4}" y="{y(0) + 4}" text-anchor="end">0</text>',
-        f'<text x="{MARGIN - 4}" y="{y(peak) - 10}" text-anchor="end">{escape(unit)}</text>',
-        f'<text x="{WIDTH - MARGIN}" y="{y(0) + 16}" text-anchor="end">{span:.0f} s</text>',
+        f'<line x1="{MARGIN}" y1="{bottom}" x2="{WIDTH - MARGIN}" y2="{bottom}" stroke="#999"/>',
+        f'<line x1="{MARGIN}" y1="{bottom}" x2="{MARGIN}" y2="{high}" stroke="#999"/>',
+        f'<text x="{MARGIN - 4}" y="{high + 4}" text-anchor="end">{peak:.0f}</text>',
+        f'<text x="{MARGIN - 4}" y="{high - 10}" text-anchor="end">{escape(unit)}</text>',
+        f'<text x="{WIDTH - MARGIN}" y="{bottom + 16}" text-anchor="end">{span:.0f} s</text>',
     ]
+    ticks = [10.0**k for k in range(int(top_scale) + 1)] if log else [0.0]
+    for tick in ticks:
+        parts.append(
+            f'<text x="{MARGIN - 4}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>'
+        )
+        if log and tick > 1:
+            parts.append(
+                f'<line x1="{MARGIN}" y1="{y(tick):.1f}" x2="{WIDTH - MARGIN}" y2="{y(tick):.1f}" '
+                'stroke="#eee"/>'
+            )
     for n, key in enumerate(keys):
         points = " ".join(f"{x(row['t']):.1f},{y(float(row[key])):.1f}" for row in rows)
         colour = COLOURS[key]
@@ -51,12 +72,14 @@ def _panel(
 
 
 def svg(rows: Sequence[dict[str, Any]], title: str) -> str:
-    """Two panels over the run: p50/p99 latency (ms from the scheduled time) and requests sent
-    and completed per second."""
+    """Two panels over the run: p50/p99 latency (ms from the scheduled time, log scale) and
+    requests sent and answered per second."""
     height = 2 * PANEL + 30
     body = [
         f'<text x="{MARGIN}" y="18" font-size="14">{escape(title)}</text>',
-        *_panel(rows, ("p50", "p99"), 20, "latency of requests completed each second", "ms"),
+        *_panel(
+            rows, ("p50", "p99"), 20, "latency of requests answered each second", "ms", log=True
+        ),
         *_panel(rows, ("sent", "completed"), 20 + PANEL, "throughput", "req/s"),
     ]
     return (

@@ -73,13 +73,9 @@ async def execute(args: argparse.Namespace, token: str | None) -> int:
         token = local_token(run_id := new_run_id())
     else:
         run_id = new_run_id()
-    print(plan.describe(), flush=True)
-    limits = httpx.Limits(
-        max_connections=plan.max_in_flight, max_keepalive_connections=plan.max_in_flight
-    )
-    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=args.timeout) as client:
-        before = await runtime.read(client) if local else None
-        if before is not None:
+    print(plan.describe("local: server or gateway, asked next" if local else None), flush=True)
+    async with httpx.AsyncClient(base_url=args.url, timeout=args.timeout) as client:
+        if local and await runtime.read(client) is not None:
             plan = dataclasses.replace(plan, kind="gateway")
         print(f"  target kind: {plan.kind}", flush=True)
         seeding = httpx.AsyncClient(
@@ -98,6 +94,8 @@ async def execute(args: argparse.Namespace, token: str | None) -> int:
             return request
 
         print(f"  seeded {orders.total} orders; running {len(schedule)} requests", flush=True)
+        # the runtime's counters from here on: the seeding's environments and REPORTs excluded
+        before = await runtime.read(client) if plan.kind == "gateway" else None
         async with Pool(args.url, timeout=args.timeout) as pool:
             outcome = await run(
                 plan, schedule, pool, build, drain=args.timeout, lag_bound=args.max_lag_ms / 1000

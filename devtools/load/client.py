@@ -20,6 +20,10 @@ from urllib.parse import urlsplit
 
 import h11
 
+# Servers close idle connections (uvicorn and app.server after 5 s, API Gateway later): one
+# idle longer than this is closed rather than risked, as the server may be closing it.
+IDLE_REUSE = 4.0
+
 
 class TransportError(Exception):
     """The request got no HTTP answer: refused, reset, timed out or malformed."""
@@ -36,6 +40,12 @@ class _Connection:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
         self.h11 = h11.Connection(h11.CLIENT)
+        self.idle_since = 0.0
+
+    def usable(self, now: float) -> bool:
+        """Not closed by the server, nor idle long enough that it may be closing it now."""
+        fresh = now - self.idle_since < IDLE_REUSE
+        return fresh and not self.reader.at_eof() and not self.writer.is_closing()
 
     def close(self) -> None:
         self.writer.close()
@@ -68,7 +78,7 @@ class Pool:
         fields = [("host", self.authority), *(headers or {}).items()]
         if body or method in ("POST", "PUT", "PATCH"):
             fields.append(("content-length", str(len(body))))
-        connection = self._idle.pop() if self._idle else None
+        connection = self._take()
         try:
             async with asyncio.timeout(self.timeout):
                 if connection is None:
@@ -84,10 +94,21 @@ class Pool:
             raise
         if connection.h11.our_state is h11.DONE and connection.h11.their_state is h11.DONE:
             connection.h11.start_next_cycle()
+            connection.idle_since = asyncio.get_running_loop().time()
             self._idle.append(connection)
         else:
             connection.close()
         return answer
+
+    def _take(self) -> _Connection | None:
+        """The most recently used idle connection still usable (the others are closed)."""
+        now = asyncio.get_running_loop().time()
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.usable(now):
+                return connection
+            connection.close()
+        return None
 
     async def _open(self) -> _Connection:
         reader, writer = await asyncio.open_connection(

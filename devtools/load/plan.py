@@ -83,12 +83,13 @@ class Plan:
         document["max_requests"] = self.request_cap
         return document
 
-    def describe(self) -> str:
-        """The plan in a few lines, printed before the first request."""
+    def describe(self, kind: str | None = None) -> str:
+        """The plan in a few lines, printed before the first request (``kind``: instead of
+        the plan's, while it is not known yet)."""
         mix = ",".join(f"{route}:{weight:g}" for route, weight in self.mix.items())
         ramp = f", ramp {self.ramp_seconds:g} s" if self.ramp_seconds else ""
         return (
-            f"load plan: {self.kind} target {self.target}\n"
+            f"load plan: target {self.target} ({kind or self.kind})\n"
             f"  {self.arrival} arrivals at {self.rate:g} req/s for {self.seconds:g} s{ramp}, "
             f"seed {self.seed}\n"
             f"  mix {mix}\n"

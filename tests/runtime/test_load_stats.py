@@ -44,9 +44,8 @@ def test_a_run_through_the_runtime_reports_its_environments_and_throttles(
     integration = LambdaServiceIntegration(service, managed=False, observe=stats.observe)
     config = GatewayConfig(integration=integration, authorizer=dev_authorizer(tmp_path))
     with serving(with_stats(create_gateway(config), stats)) as base_url:
-        status = main(
-            [base_url, "--rate", "6", "--seconds", "2", "--mix", "hi", "--out", str(tmp_path)]
-        )
+        run = [base_url, "--rate", "6", "--seconds", "2", "--mix", "hi", "--out", str(tmp_path)]
+        status = main([*run, "--max-lag-ms", "2000"])  # valid on a busy machine too
     report = json.loads((tmp_path / "report.json").read_text())
     assert status == 1, report["slo"]  # throttled answers miss the SLO
     assert report["plan"]["kind"] == "gateway"

@@ -44,7 +44,7 @@ def test_smoke_never_echoes_the_bearer_token() -> None:
 
 def test_load_never_echoes_the_bearer_token() -> None:
     printed = make("-n", "load", "URL=http://127.0.0.1:3000", "RATE=5", "TOKEN=secret.jwt.value")
-    assert "-m devtools.load \"http://127.0.0.1:3000\" --rate \"5\"" in printed
+    assert '-m devtools.load "http://127.0.0.1:3000" --rate "5"' in printed
     assert "--remote" not in printed
     assert "secret.jwt.value" not in printed
     assert "--remote" in make("-n", "load", "URL=https://api.example.com", "REMOTE=1")
