@@ -8,6 +8,8 @@ driven by the load harness on a constant schedule.
   and requests arriving meanwhile would need environments of their own.
 - Offered well beyond 10 environments, the share refused is the model's (±10 points), and it is
   API Gateway's 429, not Lambda's throttle: the route's token bucket refuses first.
+- Without the route's throttle, 14 environments' worth: the share Lambda throttles (API
+  Gateway's 500) is the model's (±10 points).
 - The harness's own figures obey Little's law: achieved rate x mean latency = mean in flight.
 """
 
@@ -40,6 +42,7 @@ from tests.runtime.conftest import StartLambda
 DELAY = 3.5  # GREET_DELAY: 3.5 environments busy at 1 greeting a second, 4 at once at most
 UNDER = 1.0  # greetings a second: under the route's 1.14/s, 4 environments of 10
 OVER = 6.0  # greetings a second: 21 environments' worth, far beyond 10
+BEYOND = 4.0  # greetings a second without the route's throttle: 14 environments' worth
 WARM = 4  # environments started before the runs (locally an init takes seconds)
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,8 +71,10 @@ def busy_at_once(spans: Sequence[Span]) -> int:
     return peak
 
 
-def predicted(template: Template, rate: float) -> dict[str, Any]:
+def predicted(template: Template, rate: float, *, throttled: bool = True) -> dict[str, Any]:
     stack = dataclasses.replace(from_template(template), greet_delay=DELAY)
+    if not throttled:
+        stack = dataclasses.replace(stack, throttle=StageThrottle(None, {}))
     scenario = Scenario(rate, {"hi": 1.0}, arrival="constant", cold_start_share=0.0)
     return capacity(scenario, stack, DEFAULTS, Prices.load())
 
@@ -97,6 +102,7 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
         under = load(base_url, UNDER, 6, tmp_path / "under")
         started, environments = len(service.environments), busy_at_once(service.spans[before:])
         over = load(base_url, OVER, 4, tmp_path / "over")
+        beyond = load(warm, BEYOND, 4, tmp_path / "beyond")
 
     model = predicted(template, UNDER)
     concurrency = model["concurrency"]
@@ -120,7 +126,16 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
     assert throttled == pytest.approx(shares["lambda"], abs=0.10)
     assert refused + throttled == pytest.approx(shares["total"], abs=0.10)
 
-    for run in (under, over):
+    shares = predicted(template, BEYOND, throttled=False)["throttled_share"]
+    hi = beyond["routes"]["hi"]
+    throttled = hi["errors"]["lambda_throttle_500"] / hi["sent"]
+    print(f"beyond, no route throttle: Lambda throttles {throttled:.1%} "
+          f"(model {shares['lambda']:.1%})")  # fmt: skip
+    assert shares["api_gateway"] == 0.0
+    assert hi["errors"]["gateway_throttle_429"] == 0
+    assert throttled == pytest.approx(shares["lambda"], abs=0.10)
+
+    for run in (under, over, beyond):
         o = run["overall"]
         little = o["achieved_rate"] * o["mean"] / 1000
         print(f"Little: {o['achieved_rate']:g}/s x {o['mean']:.0f} ms = {little:.2f}, "
