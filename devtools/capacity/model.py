@@ -16,7 +16,7 @@ Per route r with weight w_r of ``rate`` x ``peak`` requests a second:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from devtools.capacity.prices import Prices
@@ -49,7 +49,6 @@ class Scenario:
     start_ms: float | None = None  # a new environment's restore (or init); None: as below
     arrival: Arrival = "poisson"
     seconds: float = 3600.0  # the span whose peak in-flight is asked for
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

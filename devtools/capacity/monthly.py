@@ -29,7 +29,6 @@ from devtools.capacity.stack import Stack
 
 
 def per_request(
-    route: str,
     hold_s: float,
     stack: Stack,
     figures: RouteFigures,
@@ -37,7 +36,8 @@ def per_request(
     prices: Prices,
     traces_per_request: float,
 ) -> dict[str, float]:
-    """Dollars per request of ``route``, by line item (the SnapStart cache is per month)."""
+    """Dollars per request of a route holding an environment ``hold_s`` seconds, by line item
+    (the SnapStart cache is per month, not per request)."""
     gb = stack.memory_mb / 1024
     gb_second = prices["lambda_arm64_gb_second" if stack.arm64 else "lambda_x86_gb_second"]
     cold = _cold_share(scenario, prices)
@@ -71,7 +71,7 @@ def bill(
     per_million: dict[str, float] = {}
     for route, offered in load.offered.items():
         f = figures[route]
-        unit = per_request(route, load.hold_s[route], stack, f, scenario, prices, per_served)
+        unit = per_request(load.hold_s[route], stack, f, scenario, prices, per_served)
         api = prices["http_api_request"] / 1e6
         logs = f.log_bytes / GIB * prices["cloudwatch_logs_ingestion_gb"]
         served = load.served[route] * SECONDS_PER_MONTH
