@@ -119,37 +119,61 @@ async def test_if_match_is_documented(spec: dict[str, Any], path: str, method: s
     assert any(p["in"] == "header" and p["name"] == "If-Match" for p in params)
 
 
-LINKED_OPERATIONS = {
-    "GetOrder": ("/orders/{order_id}", "get"),
-    "ReplaceOrder": ("/orders/{order_id}", "put"),
-    "PayOrder": ("/orders/{order_id}/pay", "post"),
-    "CancelOrder": ("/orders/{order_id}/cancel", "post"),
-    "DeleteOrder": ("/orders/{order_id}", "delete"),
+# The CoffeeMesh contract's operation ids (generated clients name their functions after them).
+OPERATION_IDS = {
+    ("/hi", "get"): "getGreeting",
+    ("/health", "get"): "getHealth",
+    ("/orders", "get"): "getOrders",
+    ("/orders", "post"): "createOrder",
+    ("/orders/{order_id}", "get"): "getOrder",
+    ("/orders/{order_id}", "put"): "updateOrder",
+    ("/orders/{order_id}", "delete"): "deleteOrder",
+    ("/orders/{order_id}/pay", "post"): "payOrder",
+    ("/orders/{order_id}/cancel", "post"): "cancelOrder",
 }
 
 
-def _resolve(spec: dict[str, Any], ref: str) -> Any:
-    """Follow a local JSON pointer (``#/paths/~1orders/get``) through the document."""
-    assert ref.startswith("#/")
-    node: Any = spec
-    for token in ref[2:].split("/"):
-        node = node[token.replace("~1", "/").replace("~0", "~")]
-    return node
+async def test_operation_ids_are_the_contracts(spec: dict[str, Any]) -> None:
+    ids = {
+        (path, method): op["operationId"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert ids == OPERATION_IDS
+
+
+LINKED_OPERATIONS = {
+    "GetOrder": "getOrder",
+    "UpdateOrder": "updateOrder",
+    "PayOrder": "payOrder",
+    "CancelOrder": "cancelOrder",
+    "DeleteOrder": "deleteOrder",
+}
 
 
 @pytest.mark.parametrize(("path", "method", "status"), ORDER_RESPONSES)
 async def test_order_responses_link_to_what_can_be_done_next(
     spec: dict[str, Any], path: str, method: str, status: str
 ) -> None:
+    """Link Objects (OpenAPI 3.1 §4.8.20): the order's id feeds the path parameter of every
+    operation on it, its ETag the If-Match of every write."""
     links = spec["paths"][path][method]["responses"][status]["links"]
+    by_id = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
     assert set(links) == set(LINKED_OPERATIONS)
-    for name, (target_path, target_method) in LINKED_OPERATIONS.items():
+    for name, operation_id in LINKED_OPERATIONS.items():
         link = links[name]
-        assert _resolve(spec, link["operationRef"]) is spec["paths"][target_path][target_method]
+        assert link["operationId"] == operation_id
+        assert "operationRef" not in link  # one of the two, never both
+        # Each fed parameter is one the target declares ("header." names an HTTP header).
+        declared = {(p["in"], p["name"]) for p in by_id[operation_id]["parameters"]}
+        for fed in link["parameters"]:
+            where, _, named = fed.rpartition(".")
+            assert (where or "path", named) in declared, (name, fed)
         expected = {"order_id": "$response.body#/id"}
         if name != "GetOrder":
             expected["header.If-Match"] = "$response.header.ETag"
         assert link["parameters"] == expected
+        assert link["description"]
 
 
 async def test_product_pattern_means_the_same_in_every_regex_engine(spec: dict[str, Any]) -> None:
