@@ -61,17 +61,24 @@ async def test_order_schema_is_exactly_the_contract(spec: dict[str, Any]) -> Non
     assert order["properties"]["created"]["format"] == "date-time"
     status = schemas["Status"]["enum"]
     assert status == ["created", "paid", "progress", "cancelled", "dispatched", "delivered"]
-    item = schemas["OrderItemSchema"]
-    assert item["additionalProperties"] is False
-    assert item["properties"]["quantity"] == {
-        "type": "integer",
-        "maximum": 1_000_000,
-        "minimum": 1,
-        "default": 1,
-        "title": "Quantity",
+    # A request's item may leave out its quantity (1); a response's item always has one.
+    requested, answered = schemas["OrderItemSchema"], schemas["GetOrderItemSchema"]
+    create = schemas["CreateOrderSchema"]["properties"]["order"]
+    assert create["items"] == {"$ref": "#/components/schemas/OrderItemSchema"}
+    assert order["properties"]["order"]["items"] == {
+        "$ref": "#/components/schemas/GetOrderItemSchema"
     }
+    assert requested["required"] == ["product", "size"]
+    assert answered["required"] == ["product", "size", "quantity"]
+    quantity = {"type": "integer", "maximum": 1_000_000, "minimum": 1, "title": "Quantity"}
+    assert requested["properties"]["quantity"] == {**quantity, "default": 1}
+    assert answered["properties"]["quantity"] == quantity
+    for item in (requested, answered):
+        assert item["additionalProperties"] is False
+        assert item["properties"]["product"] == requested["properties"]["product"]
+    assert schemas["HealthSchema"]["required"] == ["status"]
     assert schemas["Size"]["enum"] == ["small", "medium", "big"]
-    assert schemas["CreateOrderSchema"]["properties"]["order"]["minItems"] == 1
+    assert create["minItems"] == 1
 
 
 async def test_delete_204_documents_no_body(spec: dict[str, Any]) -> None:

@@ -159,7 +159,7 @@ def round_trip(package: str, api: dict[str, ModuleType], client: Any, stranger: 
     order = created.parsed
     assert isinstance(order, models.GetOrderSchema)
     assert order.status is models.Status.CREATED
-    assert order.order[0].product == "latte"
+    assert (order.order[0].product, order.order[0].quantity) == ("latte", 2)
     assert created.headers["location"].endswith(f"/orders/{order.id}")
     assert "idempotent-replayed" not in created.headers
 
