@@ -126,3 +126,10 @@ class ErrorSchema(BaseModel):
     """Every error response: ``detail`` is a message or a list of validation errors."""
 
     detail: str | list[dict[str, object]]
+
+
+class GatewayErrorSchema(BaseModel):
+    """An answer of API Gateway itself, before the function runs (its JWT authorizer, its
+    throttling): ``{"message": "Unauthorized"}``, ``{"message": "Too Many Requests"}``."""
+
+    message: str

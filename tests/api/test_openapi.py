@@ -43,13 +43,19 @@ async def test_every_operation_declares_every_status(spec: dict[str, Any], trans
         for path, item in spec["paths"].items()
         for method, op in item.items()
     }
-    # Through Lambda the identity is the gateway's: every private operation may answer 401.
+    # Through Lambda the identity is the gateway's: every private operation may answer 401 and
+    # 403, every operation API Gateway's 429.
     verified = transport != "asgi"
     expected = {
-        (path, method): codes | ({"401"} if verified and path not in PUBLIC_PATHS else set())
+        (path, method): codes | (secured_codes(path) if verified else set())
         for (path, method), codes in EXPECTED_CODES.items()
     }
     assert operations == expected
+
+
+def secured_codes(path: str) -> set[str]:
+    """What a verifying identity adds to the statuses an operation at ``path`` documents."""
+    return {"429"} if path in PUBLIC_PATHS else {"401", "403", "429"}
 
 
 async def test_order_schema_is_exactly_the_contract(spec: dict[str, Any]) -> None:
@@ -242,11 +248,26 @@ async def test_jwt_identity_documents_bearer_auth_and_401(jwt_spec: dict[str, An
         for path, item in jwt_spec["paths"].items()
         for method, op in item.items()
     }
+    app_or_gateway = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ErrorSchema"},
+            {"$ref": "#/components/schemas/GatewayErrorSchema"},
+        ]
+    }
+    gateway = jwt_spec["components"]["schemas"]["GatewayErrorSchema"]
+    assert (gateway["required"], gateway["properties"]["message"]["type"]) == (
+        ["message"],
+        "string",
+    )
     for (path, method), op in operations.items():
+        assert set(op["responses"]) == EXPECTED_CODES[(path, method)] | secured_codes(path)
+        throttled = op["responses"]["429"]["content"]["application/json"]["schema"]
+        assert throttled == {"$ref": "#/components/schemas/GatewayErrorSchema"}
         if path in PUBLIC_PATHS:
             assert "security" not in op
-            assert set(op["responses"]) == EXPECTED_CODES[(path, method)]
         else:
             assert op["security"] == [{"bearer": []}]
-            assert set(op["responses"]) == EXPECTED_CODES[(path, method)] | {"401"}
-            assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+            for status in ("401", "403"):
+                answer = op["responses"][status]
+                assert "WWW-Authenticate" in answer["headers"]
+                assert answer["content"]["application/json"]["schema"] == app_or_gateway
