@@ -5,7 +5,8 @@ refusing any warning; the test imports it and drives ``python -m app.server`` (I
 with the development issuer: the document demands bearer tokens, as the deployed API does)
 through the contract's operations by their generated names: create with an Idempotency-Key and
 its replay, get, pay with If-Match, a stale If-Match answered 412 as the typed error model, a
-list paged by the cursor of its ``Link`` header, delete.
+list paged by the cursor of its ``Link`` header, delete. Behind the local API Gateway, the
+authorizer's own 401 parses as the typed ``GatewayErrorSchema``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,8 +28,12 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from app.aws_lambda.factory import build_handler
+from app.config import Settings
 from devtools import dev_issuer
+from devtools.gateway.server import GatewayConfig, create_gateway
 from devtools.ports import free_port
+from tests.gateway_support import dev_authorizer, serving
 from tests.support import wait_until_serving
 
 pytestmark = pytest.mark.slow
@@ -214,11 +221,62 @@ def round_trip(package: str, api: dict[str, ModuleType], client: Any, stranger: 
     assert isinstance(refused.parsed, models.ErrorSchema)
 
 
-def test_a_generated_client_drives_the_served_api(server: tuple[str, Path], tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Generated:
+    """A client package generated from the committed document, and its operations' modules."""
+
+    package: str
+    api: dict[str, ModuleType]
+
+    def module(self, name: str) -> Any:
+        return importlib.import_module(f"{self.package}.{name}")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
+    folder = tmp_path_factory.mktemp("generated")
+    package = f"orders_client_{uuid4().hex[:8]}"
+    generate(DOCUMENT, folder, package)
+    return Generated(package, operations(folder, package))
+
+
+def test_a_generated_client_drives_the_served_api(
+    server: tuple[str, Path], generated: Generated
+) -> None:
     base_url, keys = server
     # The document the generator reads is the one the instance serves.
     assert httpx.get(f"{base_url}/openapi.json").json() == json.loads(DOCUMENT.read_text())
-    package = f"orders_client_{uuid4().hex[:8]}"
-    generate(DOCUMENT, tmp_path / "generated", package)
-    api = operations(tmp_path / "generated", package)
-    drive(package, api, base_url, dev_issuer.mint("client-user", folder=keys))
+    token = dev_issuer.mint("client-user", folder=keys)
+    drive(generated.package, generated.api, base_url, token)
+
+
+def test_api_gateways_own_answers_parse_as_the_typed_gateway_error(
+    generated: Generated, tmp_path: Path
+) -> None:
+    """Behind the local API Gateway (its JWT authorizer, then the Lambda handler), a request
+    without a valid token never reaches the function: API Gateway's ``{"message": ...}``."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'orders.db'}", greet_delay=0, identity_mode="gateway"
+    )
+    config = GatewayConfig(
+        handler_factory=partial(build_handler, settings),
+        authorizer=dev_authorizer(tmp_path / "issuer"),
+    )
+    models, authenticated = (
+        generated.module("models"),
+        generated.module("client").AuthenticatedClient,
+    )
+    get_orders = generated.api["get_orders"]
+    token = dev_issuer.mint("client-user", folder=tmp_path / "issuer")
+    with (
+        serving(create_gateway(config)) as base_url,
+        authenticated(base_url=base_url, token="not-a-token") as stranger,
+        authenticated(base_url=base_url, token=token) as client,
+    ):
+        refused = get_orders.sync_detailed(client=stranger)
+        assert refused.status_code == 401
+        assert isinstance(refused.parsed, models.GatewayErrorSchema)
+        assert refused.parsed.message == "Unauthorized"
+        listed = get_orders.sync_detailed(client=client)
+        assert listed.status_code == 200
+        assert isinstance(listed.parsed, models.GetOrdersSchema)
