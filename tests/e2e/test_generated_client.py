@@ -36,8 +36,6 @@ from devtools.ports import free_port
 from tests.gateway_support import dev_authorizer, serving
 from tests.support import wait_until_serving
 
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
 # The contract's operation ids as openapi-python-client names their modules (api/<tag>/<id>.py).
