@@ -207,7 +207,9 @@ async def _answer(
         return gateway_error(429, "Too Many Requests")
     claims = None
     if not route.public:
-        verdict = await config.authorizer.authorize(request.headers.get("authorization"))
+        # API Gateway joins repeated lines with a comma before its authorizer reads them.
+        authorization = ", ".join(request.headers.getlist("authorization")) or None
+        verdict = await config.authorizer.authorize(authorization)
         if isinstance(verdict, Denied):
             challenge = {"www-authenticate": verdict.www_authenticate}
             message = "Forbidden" if verdict.status == 403 else "Unauthorized"
