@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke verify load capacity test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke verify load capacity test fuzz lint format token openapi bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -120,6 +120,10 @@ SUB ?= dev-user
 token: $(UV) ## Print a 15-minute bearer token from the local development issuer for $(SUB)
 	@$(SYNC_SERVE) --quiet
 	@$(VENV_PYTHON) -m devtools.dev_issuer --sub "$(SUB)"
+# The deployed API's document, for client generators (docs/clients.md); a test keeps it current.
+openapi: setup ## Write the OpenAPI document to docs/openapi.json and docs/openapi.yaml
+	$(UV) run --no-sync python -m devtools.openapi
+
 fuzz: setup ## Deep schemathesis run (many examples, every store and transport)
 	FUZZ_PROFILE=deep FULL_MATRIX=1 $(UV) run --no-sync pytest -s tests/e2e/test_fuzz.py
 

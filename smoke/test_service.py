@@ -27,6 +27,10 @@ def test_openapi_document(anonymous: httpx.Client) -> None:
     document = response.json()
     assert document["openapi"].startswith("3.")
     assert {"/orders", "/orders/{order_id}", "/orders/{order_id}/pay"} <= set(document["paths"])
+    # The CoffeeMesh contract's operation ids, which generated clients are named after.
+    ids = {op.get("operationId") for item in document["paths"].values() for op in item.values()}
+    contract = {"createOrder", "getOrders", "getOrder", "updateOrder", "deleteOrder"}
+    assert contract | {"payOrder", "cancelOrder", "getGreeting", "getHealth"} <= ids
 
 
 def test_docs_page(anonymous: httpx.Client) -> None:

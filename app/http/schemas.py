@@ -53,6 +53,8 @@ Quantity = Annotated[
 
 
 class OrderItemSchema(BaseModel):
+    """An item of a request: ``quantity`` may be left out (1)."""
+
     model_config = ConfigDict(extra="forbid")
 
     product: Product
@@ -74,13 +76,23 @@ class CreateOrderSchema(BaseModel):
         return [item.to_domain() for item in self.order]
 
 
+class GetOrderItemSchema(BaseModel):
+    """An item of a response: ``quantity`` is always there (generated clients type it so)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: Product
+    size: Size
+    quantity: Quantity
+
+
 class GetOrderSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: UUID
     created: AwareDatetime
     status: Status
-    order: list[OrderItemSchema]
+    order: list[GetOrderItemSchema]
 
     @classmethod
     def from_domain(cls, order: Order) -> GetOrderSchema:
@@ -89,7 +101,9 @@ class GetOrderSchema(BaseModel):
             created=order.created,
             status=order.status,
             order=[
-                OrderItemSchema.model_construct(product=i.product, size=i.size, quantity=i.quantity)
+                GetOrderItemSchema.model_construct(
+                    product=i.product, size=i.size, quantity=i.quantity
+                )
                 for i in order.items
             ],
         )
@@ -102,6 +116,9 @@ class GetOrdersSchema(BaseModel):
 
 
 class HealthSchema(BaseModel):
+    # Always in the answer: required in the response's schema.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     status: str = "ok"
 
 
@@ -109,3 +126,10 @@ class ErrorSchema(BaseModel):
     """Every error response: ``detail`` is a message or a list of validation errors."""
 
     detail: str | list[dict[str, object]]
+
+
+class GatewayErrorSchema(BaseModel):
+    """An answer of API Gateway itself, before the function runs (its JWT authorizer, its
+    throttling): ``{"message": "Unauthorized"}``, ``{"message": "Too Many Requests"}``."""
+
+    message: str

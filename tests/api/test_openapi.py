@@ -43,13 +43,19 @@ async def test_every_operation_declares_every_status(spec: dict[str, Any], trans
         for path, item in spec["paths"].items()
         for method, op in item.items()
     }
-    # Through Lambda the identity is the gateway's: every private operation may answer 401.
+    # Through Lambda the identity is the gateway's: every private operation may answer 401 and
+    # 403, every operation API Gateway's 429.
     verified = transport != "asgi"
     expected = {
-        (path, method): codes | ({"401"} if verified and path not in PUBLIC_PATHS else set())
+        (path, method): codes | (secured_codes(path) if verified else set())
         for (path, method), codes in EXPECTED_CODES.items()
     }
     assert operations == expected
+
+
+def secured_codes(path: str) -> set[str]:
+    """What a verifying identity adds to the statuses an operation at ``path`` documents."""
+    return {"429"} if path in PUBLIC_PATHS else {"401", "403", "429"}
 
 
 async def test_order_schema_is_exactly_the_contract(spec: dict[str, Any]) -> None:
@@ -61,17 +67,24 @@ async def test_order_schema_is_exactly_the_contract(spec: dict[str, Any]) -> Non
     assert order["properties"]["created"]["format"] == "date-time"
     status = schemas["Status"]["enum"]
     assert status == ["created", "paid", "progress", "cancelled", "dispatched", "delivered"]
-    item = schemas["OrderItemSchema"]
-    assert item["additionalProperties"] is False
-    assert item["properties"]["quantity"] == {
-        "type": "integer",
-        "maximum": 1_000_000,
-        "minimum": 1,
-        "default": 1,
-        "title": "Quantity",
+    # A request's item may leave out its quantity (1); a response's item always has one.
+    requested, answered = schemas["OrderItemSchema"], schemas["GetOrderItemSchema"]
+    create = schemas["CreateOrderSchema"]["properties"]["order"]
+    assert create["items"] == {"$ref": "#/components/schemas/OrderItemSchema"}
+    assert order["properties"]["order"]["items"] == {
+        "$ref": "#/components/schemas/GetOrderItemSchema"
     }
+    assert requested["required"] == ["product", "size"]
+    assert answered["required"] == ["product", "size", "quantity"]
+    quantity = {"type": "integer", "maximum": 1_000_000, "minimum": 1, "title": "Quantity"}
+    assert requested["properties"]["quantity"] == {**quantity, "default": 1}
+    assert answered["properties"]["quantity"] == quantity
+    for item in (requested, answered):
+        assert item["additionalProperties"] is False
+        assert item["properties"]["product"] == requested["properties"]["product"]
+    assert schemas["HealthSchema"]["required"] == ["status"]
     assert schemas["Size"]["enum"] == ["small", "medium", "big"]
-    assert schemas["CreateOrderSchema"]["properties"]["order"]["minItems"] == 1
+    assert create["minItems"] == 1
 
 
 async def test_delete_204_documents_no_body(spec: dict[str, Any]) -> None:
@@ -119,37 +132,61 @@ async def test_if_match_is_documented(spec: dict[str, Any], path: str, method: s
     assert any(p["in"] == "header" and p["name"] == "If-Match" for p in params)
 
 
-LINKED_OPERATIONS = {
-    "GetOrder": ("/orders/{order_id}", "get"),
-    "ReplaceOrder": ("/orders/{order_id}", "put"),
-    "PayOrder": ("/orders/{order_id}/pay", "post"),
-    "CancelOrder": ("/orders/{order_id}/cancel", "post"),
-    "DeleteOrder": ("/orders/{order_id}", "delete"),
+# The CoffeeMesh contract's operation ids (generated clients name their functions after them).
+OPERATION_IDS = {
+    ("/hi", "get"): "getGreeting",
+    ("/health", "get"): "getHealth",
+    ("/orders", "get"): "getOrders",
+    ("/orders", "post"): "createOrder",
+    ("/orders/{order_id}", "get"): "getOrder",
+    ("/orders/{order_id}", "put"): "updateOrder",
+    ("/orders/{order_id}", "delete"): "deleteOrder",
+    ("/orders/{order_id}/pay", "post"): "payOrder",
+    ("/orders/{order_id}/cancel", "post"): "cancelOrder",
 }
 
 
-def _resolve(spec: dict[str, Any], ref: str) -> Any:
-    """Follow a local JSON pointer (``#/paths/~1orders/get``) through the document."""
-    assert ref.startswith("#/")
-    node: Any = spec
-    for token in ref[2:].split("/"):
-        node = node[token.replace("~1", "/").replace("~0", "~")]
-    return node
+async def test_operation_ids_are_the_contracts(spec: dict[str, Any]) -> None:
+    ids = {
+        (path, method): op["operationId"]
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+    }
+    assert ids == OPERATION_IDS
+
+
+LINKED_OPERATIONS = {
+    "GetOrder": "getOrder",
+    "UpdateOrder": "updateOrder",
+    "PayOrder": "payOrder",
+    "CancelOrder": "cancelOrder",
+    "DeleteOrder": "deleteOrder",
+}
 
 
 @pytest.mark.parametrize(("path", "method", "status"), ORDER_RESPONSES)
 async def test_order_responses_link_to_what_can_be_done_next(
     spec: dict[str, Any], path: str, method: str, status: str
 ) -> None:
+    """Link Objects (OpenAPI 3.1 §4.8.20): the order's id feeds the path parameter of every
+    operation on it, its ETag the If-Match of every write."""
     links = spec["paths"][path][method]["responses"][status]["links"]
+    by_id = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
     assert set(links) == set(LINKED_OPERATIONS)
-    for name, (target_path, target_method) in LINKED_OPERATIONS.items():
+    for name, operation_id in LINKED_OPERATIONS.items():
         link = links[name]
-        assert _resolve(spec, link["operationRef"]) is spec["paths"][target_path][target_method]
+        assert link["operationId"] == operation_id
+        assert "operationRef" not in link  # one of the two, never both
+        # Each fed parameter is one the target declares ("header." names an HTTP header).
+        declared = {(p["in"], p["name"]) for p in by_id[operation_id]["parameters"]}
+        for fed in link["parameters"]:
+            where, _, named = fed.rpartition(".")
+            assert (where or "path", named) in declared, (name, fed)
         expected = {"order_id": "$response.body#/id"}
         if name != "GetOrder":
             expected["header.If-Match"] = "$response.header.ETag"
         assert link["parameters"] == expected
+        assert link["description"]
 
 
 async def test_product_pattern_means_the_same_in_every_regex_engine(spec: dict[str, Any]) -> None:
@@ -211,11 +248,26 @@ async def test_jwt_identity_documents_bearer_auth_and_401(jwt_spec: dict[str, An
         for path, item in jwt_spec["paths"].items()
         for method, op in item.items()
     }
+    app_or_gateway = {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ErrorSchema"},
+            {"$ref": "#/components/schemas/GatewayErrorSchema"},
+        ]
+    }
+    gateway = jwt_spec["components"]["schemas"]["GatewayErrorSchema"]
+    assert (gateway["required"], gateway["properties"]["message"]["type"]) == (
+        ["message"],
+        "string",
+    )
     for (path, method), op in operations.items():
+        assert set(op["responses"]) == EXPECTED_CODES[(path, method)] | secured_codes(path)
+        throttled = op["responses"]["429"]["content"]["application/json"]["schema"]
+        assert throttled == {"$ref": "#/components/schemas/GatewayErrorSchema"}
         if path in PUBLIC_PATHS:
             assert "security" not in op
-            assert set(op["responses"]) == EXPECTED_CODES[(path, method)]
         else:
             assert op["security"] == [{"bearer": []}]
-            assert set(op["responses"]) == EXPECTED_CODES[(path, method)] | {"401"}
-            assert "WWW-Authenticate" in op["responses"]["401"]["headers"]
+            for status in ("401", "403"):
+                answer = op["responses"][status]
+                assert "WWW-Authenticate" in answer["headers"]
+                assert answer["content"]["application/json"]["schema"] == app_or_gateway

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +58,32 @@ def test_the_contract_names_every_setting_and_its_bounds() -> None:
     for outside in (low - 0.001, high + 0.001):
         with pytest.raises(ValueError, match="greet_delay"):
             Settings(greet_delay=outside)
+
+
+def configuration_table() -> dict[str, str]:
+    """docs/local-development.md's configuration table: each variable's default column."""
+    text = (ROOT / "docs" / "local-development.md").read_text(encoding="utf-8")
+    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    table = section.split("| variable | default | meaning |\n| --- | --- | --- |\n", 1)[1]
+    rows = table.split("\n\n", 1)[0].splitlines()
+    return {
+        found.group(1): found.group(2)
+        for found in (re.match(r"\| `([A-Z_]+)` \| ([^|]*) \|", row) for row in rows)
+        if found
+    } | {row: "" for row in rows if not row.startswith("| `")}
+
+
+def test_the_configuration_table_lists_every_setting_with_its_default() -> None:
+    table = configuration_table()
+    assert set(table) == {env_name(field) for field in Settings.model_fields}
+    for field, info in Settings.model_fields.items():
+        shown = re.match(r"`([^`]*)`", table[env_name(field)])
+        if info.default is None:
+            assert shown is None, field
+        else:
+            value = f"{info.default:g}" if isinstance(info.default, float) else str(info.default)
+            assert shown is not None, field
+            assert shown.group(1) == value, field
 
 
 @pytest.mark.parametrize(

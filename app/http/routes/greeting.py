@@ -17,7 +17,7 @@ router = APIRouter(tags=["meta"])
 GREETING = "Hello, async FastAPI!"
 
 
-@router.get("/hi")
+@router.get("/hi", operation_id="getGreeting")
 async def hi(request: Request) -> str:
     """Greet after a simulated data-store delay (``GREET_DELAY`` seconds), never blocking."""
     # Read from app.state directly: a sub-dependency costs a second solve per request on the
@@ -34,7 +34,7 @@ READINESS_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/health", responses=READINESS_ERRORS)
+@router.get("/health", operation_id="getHealth", responses=READINESS_ERRORS)
 async def health(request: Request, ready: bool = False) -> HealthSchema:
     """Liveness: answers without touching the store. With ``?ready=1``, readiness (for a load
     balancer): 503 unless the store answers, within a second."""

@@ -54,27 +54,39 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _operation(path: str, method: str, *, conditional: bool = True) -> dict[str, Any]:
-    """An OpenAPI link to the operation at ``path``, fed the id of the order in the response.
+def _link(operation_id: str, description: str, *, conditional: bool = True) -> dict[str, Any]:
+    """An OpenAPI Link Object to ``operation_id``, fed the id of the order in the response.
 
     A write is linked with ``If-Match`` set to the response's ETag: it applies to the order
     as the client saw it, or answers 412.
     """
-    pointer = path.replace("~", "~0").replace("/", "~1")
     parameters = {"order_id": "$response.body#/id"}
     if conditional:
         parameters["header.If-Match"] = "$response.header.ETag"
-    return {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
 
 
-# What a client can do next with an order it got back (OpenAPI links, followed by clients and
-# by the stateful fuzz run).
+# What a client can do next with an order it got back (OpenAPI links, as the CoffeeMesh contract
+# names them; followed by clients and by the stateful fuzz run).
 ORDER_LINKS = {
-    "GetOrder": _operation("/orders/{order_id}", "get", conditional=False),
-    "ReplaceOrder": _operation("/orders/{order_id}", "put"),
-    "PayOrder": _operation("/orders/{order_id}/pay", "post"),
-    "CancelOrder": _operation("/orders/{order_id}/cancel", "post"),
-    "DeleteOrder": _operation("/orders/{order_id}", "delete"),
+    "GetOrder": _link(
+        "getOrder",
+        "The `id` in the response is the `order_id` of `GET /orders/{order_id}`.",
+        conditional=False,
+    ),
+    "UpdateOrder": _link(
+        "updateOrder", "`PUT /orders/{order_id}` this order, as of its `ETag` (`If-Match`)."
+    ),
+    "PayOrder": _link(
+        "payOrder", "`POST /orders/{order_id}/pay` this order, as of its `ETag` (`If-Match`)."
+    ),
+    "CancelOrder": _link(
+        "cancelOrder",
+        "`POST /orders/{order_id}/cancel` this order, as of its `ETag` (`If-Match`).",
+    ),
+    "DeleteOrder": _link(
+        "deleteOrder", "`DELETE /orders/{order_id}` this order, as of its `ETag` (`If-Match`)."
+    ),
 }
 
 
@@ -103,6 +115,7 @@ def _responses(
 
 @router.post(
     "",
+    operation_id="createOrder",
     status_code=status.HTTP_201_CREATED,
     responses=_responses(
         409,
@@ -128,6 +141,7 @@ async def create_order(
 
 @router.get(
     "",
+    operation_id="getOrders",
     responses=_responses(400, headers={"Link": 'Next page: <url>; rel="next" (RFC 8288)'}),
 )
 async def list_orders(
@@ -151,7 +165,11 @@ async def list_orders(
     return GetOrdersSchema(orders=[GetOrderSchema.from_domain(o) for o in listing.orders])
 
 
-@router.get("/{order_id}", responses=_responses(404, headers=ETAG, links=ORDER_LINKS))
+@router.get(
+    "/{order_id}",
+    operation_id="getOrder",
+    responses=_responses(404, headers=ETAG, links=ORDER_LINKS),
+)
 async def get_order(
     order_id: UUID, owner: Owner, service: Service, response: Response
 ) -> GetOrderSchema:
@@ -159,7 +177,11 @@ async def get_order(
     return _shaped(await service.get(owner, order_id), response)
 
 
-@router.put("/{order_id}", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS))
+@router.put(
+    "/{order_id}",
+    operation_id="updateOrder",
+    responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS),
+)
 async def replace_order(
     order_id: UUID,
     body: CreateOrderSchema,
@@ -175,6 +197,7 @@ async def replace_order(
 
 @router.delete(
     "/{order_id}",
+    operation_id="deleteOrder",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=_responses(404, 412),
@@ -189,6 +212,7 @@ async def delete_order(
 
 @router.post(
     "/{order_id}/pay",
+    operation_id="payOrder",
     responses=_responses(404, 409, 412, headers={**ETAG, **REPLAYED}, links=ORDER_LINKS),
 )
 async def pay_order(
@@ -205,7 +229,9 @@ async def pay_order(
 
 
 @router.post(
-    "/{order_id}/cancel", responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS)
+    "/{order_id}/cancel",
+    operation_id="cancelOrder",
+    responses=_responses(404, 409, 412, headers=ETAG, links=ORDER_LINKS),
 )
 async def cancel_order(
     order_id: UUID, owner: Owner, service: Service, if_match: IfMatchVersions, response: Response
