@@ -78,8 +78,6 @@ def find(controller: str, mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS) 
     """The hierarchy for ``controller`` that this process may create groups in, or why not."""
     mounts = _mounts(mountinfo)
     paths = _own_paths(own)
-    if os.geteuid() != 0:
-        return "not root"
     for point, fstype, options in mounts:
         if fstype == "cgroup" and controller in options.split(","):
             base = point / paths.get(controller, "/").lstrip("/")
@@ -96,7 +94,7 @@ def find(controller: str, mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS) 
 
 def _checked(hierarchy: Hierarchy) -> Hierarchy | str:
     if not os.access(hierarchy.base, os.W_OK):
-        return f"{hierarchy.base} is not writable"
+        return f"{hierarchy.base} is not writable" + (" (not root)" if os.geteuid() else "")
     return hierarchy
 
 
