@@ -65,3 +65,14 @@ def test_cgroup_v2_groups_go_under_the_root_where_the_controller_is(tmp_path: Pa
     assert memory == {"limit": "memory.max", "events": "memory.events"}
     (root / "cgroup.controllers").write_text("pids\n")  # hybrid hosts: no cpu on cgroup2
     assert find("cpu", mountinfo, own) == "no cgroup cpu controller on this host"
+
+
+def test_a_hierarchy_this_process_may_not_write_is_refused_with_the_reason(tmp_path: Path) -> None:
+    mountinfo, own = _host(
+        tmp_path,
+        [f"40 30 0:35 / {tmp_path}/cpu rw,relatime - cgroup cgroup rw,cpu"],
+        ["2:cpu:/gone"],
+    )
+    found = find("cpu", mountinfo, own)
+    assert isinstance(found, str)
+    assert found.startswith(f"{tmp_path}/cpu/gone is not writable")
