@@ -170,16 +170,19 @@ def _fields(text: str) -> dict[str, int]:
     return result
 
 
-def _remove(directory: Path) -> None:
+def _remove(directory: Path, *, kill: bool = True) -> None:
+    """Remove ``directory`` and its groups; ``kill``: end what still runs in them first."""
     for child in [p for p in directory.iterdir() if p.is_dir()] if directory.is_dir() else []:
-        _remove(child)
-    for _ in range(50):
+        _remove(child, kill=kill)
+    for _ in range(50 if kill else 1):
         try:
             directory.rmdir()
             return
         except FileNotFoundError:
             return
         except OSError:
+            if not kill:
+                return
             for pid in _read(directory / "cgroup.procs").split():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
@@ -290,7 +293,9 @@ def _clean_leftovers(base: Path) -> None:
     for parent in base.glob(f"{PREFIX}*"):
         pid = parent.name.removeprefix(PREFIX)
         if pid.isdigit() and not _alive(int(pid)):
-            _remove(parent)
+            # Its runtimes died with it (``--pdeathsig``); a group still busy (another PID
+            # namespace's, say) is left alone.
+            _remove(parent, kill=False)
 
 
 def _alive(pid: int) -> bool:
