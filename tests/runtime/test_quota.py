@@ -21,6 +21,7 @@ import pytest
 
 from devtools.gateway.__main__ import stack_context
 from devtools.lambda_runtime import cgroups
+from devtools.lambda_runtime.cgroup_host import Hierarchy, find
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template
 from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.runtime.conftest import StartLambda, probe_function
@@ -30,8 +31,8 @@ CPU_MS = 50  # of CPU work per invocation: ~50 ms at 1,769 MB, ~173 ms at 512 MB
 ROUNDS = 7
 
 
-def require(controller: str) -> cgroups.Hierarchy:
-    found = cgroups.find(controller)
+def require(controller: str) -> Hierarchy:
+    found = find(controller)
     if isinstance(found, str):
         print(f"cgroup {controller}: {found}")  # the reason, in the test's output
         pytest.skip(f"this host forbids cgroup {controller} limits: {found}")

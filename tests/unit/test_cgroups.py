@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools.lambda_runtime.cgroups import Hierarchy, cpu_quota, cpu_share, find
+from devtools.lambda_runtime.cgroup_host import Hierarchy, find
+from devtools.lambda_runtime.cgroups import cpu_quota, cpu_share
 
 
 @pytest.mark.parametrize(
