@@ -194,3 +194,15 @@ def test_gateway_context_knobs_size_the_environments_and_the_throttle(
 def test_a_knob_the_stack_would_refuse_is_refused_before_anything_starts(pair: str) -> None:
     with pytest.raises(ValueError, match="memory-mb"):
         stack_context([pair], "dev")
+
+
+def test_make_gateway_refuses_a_bad_knob_in_one_line_before_starting() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "devtools.gateway", "--port", "1", "-c", "memory-mb=64"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "make gateway: context memory-mb='64': expected 128..10240"
