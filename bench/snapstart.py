@@ -85,7 +85,8 @@ class Figures:
     @classmethod
     def of(cls, name: str) -> Figures:
         def figure(what: str) -> Figure:
-            return Figure(SECTION, f"{name}: {what}", "ms")
+            # At the host's full CPU, not the share the memory size buys (docs/local-lambda.md).
+            return Figure(SECTION, f"{name}: {what}", "ms", note="CPU unscaled (host's)")
 
         return cls(
             figure("on-demand Init Duration"),
@@ -141,7 +142,7 @@ def run(runs: int = 7) -> list[Figure]:
         ratios = paired_ratios(figure.samples, base.samples)
         low, high = ratio_interval(ratios)
         figure.note = (
-            f"paired ratio to {POWERTOOLS_NAME} {statistics.median(ratios):.2f} "
+            f"{figure.note}; paired ratio to {POWERTOOLS_NAME} {statistics.median(ratios):.2f} "
             f"(95 % CI {low:.2f}–{high:.2f})"
         )
     return [figure for rows in figures.values() for figure in rows.all()]
