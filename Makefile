@@ -21,7 +21,7 @@ export UV_PYTHON_DOWNLOADS := never
 # it imports again, each test worker and server the suite starts (collection: 23 s → 9 s).
 unexport PYTHONDONTWRITEBYTECODE
 STAGE ?= dev
-# More CDK knobs for synth/deploy/destroy and the preflight, e.g. CONTEXT="-c reserved-concurrency=50".
+# More CDK knobs for synth/deploy/destroy, the preflight and gateway, e.g. CONTEXT="-c reserved-concurrency=50".
 CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
@@ -64,8 +64,8 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
-gateway: setup npm-ci ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
-	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) $(GATEWAY_ARGS)
+gateway: setup npm-ci ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT), the $(STAGE) stack with CONTEXT's knobs (CPU scaled to memory-mb where cgroups allow); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
+	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) --stage $(STAGE) $(CONTEXT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
 # environment: the bearer token never appears in a line that make echoes.

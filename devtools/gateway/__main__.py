@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -37,6 +38,8 @@ from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
 from devtools.lambda_runtime.artifacts import PYTHON_VERSION
+from infra.asset import PROJECT_ROOT
+from infra.context import StageConfig
 from infra.interpreter import PYTHON_ENV, find_python
 from infra.uv import find_uv
 
@@ -82,10 +85,32 @@ def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     return create_gateway(config)
 
 
+def stack_context(pairs: list[str], stage: str) -> dict[str, str]:
+    """``-c key=value`` knobs as ``make synth`` takes them (``CONTEXT``), checked as the stack
+    checks them (``infra/context.py``): ValueError says what is wrong."""
+    context: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"-c {pair}: expected key=value")
+        context[key.strip()] = value
+    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text()).get("context", {})
+    StageConfig.from_context({**cdk_json, **context, "stage": stage}.get)
+    return context
+
+
 def gateway_through_runtime(
-    *, stage: str, init_type: str, dynamodb_endpoint: str | None, timeout: float
+    *,
+    stage: str,
+    init_type: str,
+    dynamodb_endpoint: str | None,
+    timeout: float,
+    context: dict[str, str] | None = None,
+    scale_cpu: bool = True,
 ) -> ASGIApp:
-    """The emulator in front of the local Lambda runtime (see the module docstring)."""
+    """The emulator in front of the local Lambda runtime (see the module docstring), the
+    function from the stage synthesized with ``context`` (``-c`` knobs); ``scale_cpu``: each
+    environment gets the CPU share its memory size buys, where the host allows it."""
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
@@ -113,7 +138,7 @@ def gateway_through_runtime(
     )
     asyncio.run(create_table(table))
     say = partial(print, file=sys.stderr, flush=True)
-    template = synthesized_template(stage, announce=say)
+    template = synthesized_template(stage, context=context, announce=say)
     (table_id,) = table_ids(template)
     function = FunctionConfig.from_template(template, names={table_id: LOCAL_TABLE})
     service = LocalLambda(
@@ -124,10 +149,12 @@ def gateway_through_runtime(
         echo=say,
         task_root=artifacts.task_root(announce=say),
         python=artifacts.runtime_python(announce=say),
+        scale_cpu=scale_cpu,
     )
     integration = LambdaServiceIntegration(service)
     throttle = StageThrottle.from_template(template)
     say(f"{stage} stage: {throttle.describe()}; reserved concurrency {service.concurrency_limit}")
+    say(f"{function.memory_mb} MB: {service.describe_limits()}")
     return create_gateway(
         GatewayConfig(
             integration=integration,
@@ -185,7 +212,24 @@ def main() -> None:
     parser.add_argument(
         "--dynamodb-endpoint", help="a DynamoDB-compatible server (default: moto, in memory)"
     )
+    parser.add_argument(
+        "-c",
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack knob, as `make synth CONTEXT=...` takes it (e.g. memory-mb=1024)",
+    )
+    parser.add_argument(
+        "--unscaled",
+        action="store_true",
+        help="run every environment at the host's full CPU, not its memory size's share",
+    )
     args = parser.parse_args()
+    try:
+        context = stack_context(args.context, args.stage)
+    except ValueError as error:
+        raise SystemExit(f"make gateway: {error}") from None
     if not args.in_process:
         require_runtime_python()
     try:
@@ -198,6 +242,8 @@ def main() -> None:
                 init_type=args.init_type,
                 dynamodb_endpoint=args.dynamodb_endpoint,
                 timeout=args.timeout,
+                context=context,
+                scale_cpu=not args.unscaled,
             )
             mode = f"the local Lambda runtime ({args.init_type})"
     except ConfigError as exc:

@@ -21,6 +21,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from devtools.lambda_runtime.cgroups import Group
 from devtools.lambda_runtime.credentials import IssuedKey, KeyRing
 from devtools.lambda_runtime.reports import Logs
 from devtools.lambda_runtime.spec import Spec, variables
@@ -87,6 +88,7 @@ class ExecutionEnvironment:
     keys: KeyRing
     logs: Logs
     freeze: bool = True
+    group: Group | None = None  # its CPU quota and memory limit (cgroups), where the host allows
     token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     phase: Phase = Phase.INIT
     process: asyncio.subprocess.Process | None = None
@@ -119,7 +121,7 @@ class ExecutionEnvironment:
         """Spawn the runtime process (``python -m awslambdaric <handler>``)."""
         self.spawned = time.monotonic()
         self.process = await asyncio.create_subprocess_exec(
-            *_restricted([str(self.spec.python), "-m", "awslambdaric", self.spec.function.handler]),
+            *self._command(),
             cwd=self.spec.task_root,
             env=self.variables(),
             stdin=asyncio.subprocess.DEVNULL,
@@ -128,6 +130,16 @@ class ExecutionEnvironment:
             start_new_session=True,  # its own process group: a terminal's Ctrl-C is not its
         )
         self._tasks = [asyncio.create_task(self._pump()), asyncio.create_task(self._watch())]
+
+    def _command(self) -> list[str]:
+        command = [str(self.spec.python), "-m", "awslambdaric", self.spec.function.handler]
+        command = _restricted(command)
+        return self.group.command(command) if self.group is not None else command
+
+    @property
+    def out_of_memory(self) -> bool:
+        """Whether the kernel ended the process for exceeding the memory size."""
+        return self.group is not None and self.group.oom_killed()
 
     def variables(self) -> dict[str, str]:
         """The runtime process's environment (``spec.variables``)."""
@@ -346,7 +358,17 @@ class ExecutionEnvironment:
         code = await self.process.wait()
         phase, self.phase = self.phase, Phase.DEAD
         self.frozen = False
-        exited = Ending.error("Runtime.ExitError", f"Runtime exited with error: {_status(code)}")
+        if code == -signal.SIGKILL and self.out_of_memory:
+            # As Lambda reports an environment over its memory size (its runtime's Go wording).
+            self.peak_memory_mb = self.spec.function.memory_mb
+            exited = Ending.error(
+                "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"
+            )
+        else:
+            message = f"Runtime exited with error: {_status(code)}"
+            exited = Ending.error("Runtime.ExitError", message)
+        if self.group is not None:
+            self.group.remove()
         _resolve(self.init_done, exited)
         if phase is Phase.RESTORE:
             _resolve(self.restore_done, exited)

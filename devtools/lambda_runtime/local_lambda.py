@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from devtools.lambda_runtime import artifacts
+from devtools.lambda_runtime.cgroups import Cgroups
 from devtools.lambda_runtime.credentials import KeyRing
 from devtools.lambda_runtime.dynamodb_front import DynamoDBFront
 from devtools.lambda_runtime.environment import (
@@ -39,7 +40,7 @@ from devtools.lambda_runtime.environment import (
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
-from devtools.lambda_runtime.reports import RUNTIME_VERSION, Logs, Report
+from devtools.lambda_runtime.reports import RUNTIME_VERSION, UNSCALED, Logs, Report
 from devtools.lambda_runtime.runtime_api import runtime_api
 from devtools.lambda_runtime.serving import LocalServer
 from devtools.lambda_runtime.spec import VERSION, Spec
@@ -110,6 +111,9 @@ class LocalLambda:
     shutdown_grace: float = SHUTDOWN_GRACE
     echo: Callable[[str], None] | None = None
     concurrency: int | None = None  # default: the function's reserved concurrency
+    memory_mb: int | None = None  # default: the function's memory size
+    scale_cpu: bool = False  # each environment gets the CPU share its memory size buys
+    limit_memory: bool = True  # an environment over its memory size is ended
     keys: KeyRing = field(default_factory=KeyRing)
     reports: list[Report] = field(default_factory=list)
     environments: list[ExecutionEnvironment] = field(default_factory=list)
@@ -119,6 +123,9 @@ class LocalLambda:
     def __post_init__(self) -> None:
         if self.init_type not in ("snap-start", "on-demand"):
             raise ValueError(f"init_type must be snap-start or on-demand, not {self.init_type}")
+        if self.memory_mb is not None:
+            self.function = self.function.replace(memory_mb=self.memory_mb)
+        self.cgroups: Cgroups | None = None  # made at the start (leftovers of dead runs go)
         self.logs = Logs(
             self.function.log_format,
             self.echo,
@@ -141,6 +148,7 @@ class LocalLambda:
         """Start the service; with SnapStart, publish (init and snapshot) the version."""
         self.task_root = self.task_root or artifacts.task_root()
         self.python = self.python or artifacts.runtime_python()
+        self.cgroups = Cgroups(scale_cpu=self.scale_cpu, limit_memory=self.limit_memory)
         self._thread.start()
         self.call(self._start())
 
@@ -188,6 +196,16 @@ class LocalLambda:
         return UNRESERVED_CONCURRENCY
 
     @property
+    def cpu_scaled(self) -> bool:
+        """Whether the environments run at the CPU share of their memory size (started only)."""
+        return self.cgroups is not None and self.cgroups.cpu_scaled
+
+    def describe_limits(self) -> str:
+        """One line: each environment's CPU share and memory limit, or why there are none."""
+        cgroups = self.cgroups or Cgroups(scale_cpu=self.scale_cpu, limit_memory=self.limit_memory)
+        return cgroups.describe(self.function.memory_mb)
+
+    @property
     def front_url(self) -> str:
         return self._front_server.url
 
@@ -214,6 +232,8 @@ class LocalLambda:
         codes = await asyncio.gather(*stops)
         for server in [self._front_server, *(s for pair in self._servers for s in pair)]:
             await server.stop()
+        if self.cgroups is not None:
+            self.cgroups.close()
         await self.front.aclose()
         return codes[-1] if codes else None
 
@@ -309,6 +329,7 @@ class LocalLambda:
             error_type=outcome.error_type if outcome.status != "success" else None,
             init_duration_ms=init_ms,
             restore_duration_ms=restore_ms,
+            cpu_scaled=self.cpu_scaled,
         )
         return self._reported(outcome, report)
 
@@ -350,6 +371,8 @@ class LocalLambda:
             record["metrics"] = {"durationMs": round(environment.restore_ms, 2)}
         if outcome.error_type:
             record["errorType"] = outcome.error_type
+        if not self.cpu_scaled:
+            record["cpu"] = UNSCALED
         self.logs.platform("restoreReport", record, f"RESTORE_REPORT Status: {outcome.status}")
         return outcome
 
@@ -375,7 +398,10 @@ class LocalLambda:
             environment_key_lifetime=self.environment_key_lifetime,
             container_key_lifetime=self.container_key_lifetime,
         )
-        environment = ExecutionEnvironment(spec, self.keys, self.logs, freeze=self.freeze)
+        group = self.cgroups.group(self.function.memory_mb) if self.cgroups else None
+        environment = ExecutionEnvironment(
+            spec, self.keys, self.logs, freeze=self.freeze, group=group
+        )
         spawned.append(environment)
         self._environment = environment
         self.environments.append(environment)
@@ -396,6 +422,9 @@ class LocalLambda:
         if outcome.error_type:
             record["errorType"] = outcome.error_type
             text += f"\tError Type: {outcome.error_type}"
+        if not self.cpu_scaled:
+            record["cpu"] = UNSCALED
+            text += f"\tCPU: {UNSCALED}"
         self.logs.platform("initReport", record, text)
 
     def _failed(self, outcome: Ending, init_ms: float | None, restore_ms: float | None) -> Result:
@@ -409,6 +438,7 @@ class LocalLambda:
             error_type=outcome.error_type,
             init_duration_ms=init_ms,
             restore_duration_ms=restore_ms,
+            cpu_scaled=self.cpu_scaled,
         )
         return self._reported(outcome, report)
 

@@ -24,6 +24,8 @@ RUNTIME_VERSION = "python:3.13.local"
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 _ALIASES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 PLATFORM_LEVEL = "INFO"
+# Marks figures measured at the host's full CPU, not the share the memory size buys on Lambda.
+UNSCALED = "unscaled"
 
 
 def line_level(line: str) -> str:
@@ -56,6 +58,7 @@ class Report:
     error_type: str | None = None
     init_duration_ms: float | None = None  # on-demand: the first invocation of an environment
     restore_duration_ms: float | None = None  # SnapStart: the first one after a restore
+    cpu_scaled: bool = True  # False: the environment ran at the host's full CPU (not Lambda's)
 
     @property
     def billed_duration_ms(self) -> int:
@@ -92,6 +95,8 @@ class Report:
             fields.append(f"Status: {self.status}")
             if self.error_type:
                 fields.append(f"Error Type: {self.error_type}")
+        if not self.cpu_scaled:
+            fields.append(f"CPU: {UNSCALED}")
         return "\t".join(fields)
 
 
@@ -161,4 +166,6 @@ class Logs:
         }
         if report.error_type:
             record["errorType"] = report.error_type
+        if not report.cpu_scaled:
+            record["cpu"] = UNSCALED
         self.platform("report", record, report.text())

@@ -66,3 +66,19 @@ def sandbox(event: Any, context: Any) -> dict[str, Any]:
         except OSError as error:
             outcomes[name] = type(error).__name__
     return _ok({"writes": outcomes, "cwd": os.getcwd()})
+
+
+def burn(event: Any, context: Any) -> dict[str, Any]:
+    """Use ``cpu_ms`` of CPU time (the same work whatever else runs); the wall time it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    spins = 0
+    while time.process_time() - cpu < event["cpu_ms"] / 1000:
+        spins += 1
+    cpu_ms = (time.process_time() - cpu) * 1000
+    return _ok({"cpu_ms": cpu_ms, "wall_ms": (time.perf_counter() - wall) * 1000})
+
+
+def hog(event: Any, context: Any) -> dict[str, Any]:
+    """Hold ``mb`` megabytes (every page written)."""
+    held = b"\x01" * (event["mb"] * 1024 * 1024)
+    return _ok({"held": len(held)})
