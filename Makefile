@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci capacity
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -145,6 +145,15 @@ deploy: setup npm-ci ## Deploy the $(STAGE) stack with your AWS credentials (STA
 destroy: setup npm-ci ## Delete the $(STAGE) stack (STAGE=dev|prod; prod: termination-protected; keeps table, logs, user pool, alarm key)
 	@$(UV) run --no-sync python -m infra.preflight destroy -c stage=$(STAGE) $(CONTEXT)
 	$(CDK) destroy -c stage=$(STAGE) $(CONTEXT)
+
+# The traffic scenario of `make capacity`: RATE (mean requests a second), MIX (route:weight,...;
+# empty: the model's default mix); more in CAPACITY_ARGS (--peak, --owner-share, --store-ms).
+RATE ?= 10
+MIX ?=
+CAPACITY_ARGS ?=
+capacity: setup npm-ci ## Capacity and monthly cost at $(RATE) req/s of MIX on the $(STAGE) stack (+CONTEXT), from var/load/report.json if any → var/capacity/report.json
+	$(UV) run --no-sync python -m devtools.capacity --rate "$(RATE)" $(if $(MIX),--mix "$(MIX)") \
+		--stage $(STAGE) --context "$(CONTEXT)" $(CAPACITY_ARGS)
 
 bench-runtime: setup npm-ci ## Init, restore and warm invocations through the local Lambda runtime vs in-process
 	$(UV) run --no-sync python -m bench.runtime
