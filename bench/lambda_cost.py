@@ -6,7 +6,9 @@
   the next event): what the runtime client does after posting the response counts too.
 - ``cost_per_million``: Lambda's price of a million requests of one billed duration at one
   memory size: requests plus GB-seconds (memory in GB = MB / 1024,
-  https://aws.amazon.com/lambda/pricing/).
+  https://aws.amazon.com/lambda/pricing/), at the project's pinned prices (``lambda_prices``).
+- ``cheapest``: the memory size whose cost is least among those that keep a p99 under its
+  objective.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from devtools.capacity.prices import Prices
+
 T = TypeVar("T")
 _CPUCLOCK_SCHED = 2  # the scheduler's runtime (CPUCLOCK_SCHED), of the whole process
 
 
 @dataclass(frozen=True)
 class LambdaPrices:
-    """Lambda's on-demand prices for one architecture and Region, with where they were read."""
+    """Lambda's on-demand prices for the stack's architecture (arm64), with where they were read."""
 
     gb_second_usd: float
     request_usd: float
@@ -32,20 +36,20 @@ class LambdaPrices:
     read_on: str
 
 
-# The one place the bench takes Lambda's prices from: arm64 (the stack's architecture), US East
-# (N. Virginia), the first tier of GB-seconds. Repoint it at the project's pinned price file
-# when there is one.
-LAMBDA_ARM64 = LambdaPrices(
-    gb_second_usd=0.0000133334,
-    request_usd=0.20 / 1_000_000,
-    source="https://aws.amazon.com/lambda/pricing/",
-    read_on="2026-12-07",
-)
+def lambda_prices() -> LambdaPrices:
+    """arm64 GB-seconds and requests from the project's pinned prices
+    (devtools/capacity/prices.toml, each figure with its source and read date)."""
+    prices = Prices.load()
+    compute, requests = (prices.figures[n] for n in ("lambda_arm64_gb_second", "lambda_request"))
+    return LambdaPrices(
+        gb_second_usd=compute.value,
+        request_usd=requests.value / 1_000_000,  # the file gives USD per million requests
+        source=compute.source,
+        read_on=compute.read.isoformat(),
+    )
 
 
-def cost_per_million(
-    billed_ms: float, memory_mb: int, prices: LambdaPrices = LAMBDA_ARM64
-) -> float:
+def cost_per_million(billed_ms: float, memory_mb: int, prices: LambdaPrices) -> float:
     """USD for a million invocations billed ``billed_ms`` each (a mean) at ``memory_mb``."""
     gb_seconds = billed_ms / 1000 * memory_mb / 1024
     return 1_000_000 * (gb_seconds * prices.gb_second_usd + prices.request_usd)
@@ -93,3 +97,19 @@ def percentile(samples: Sequence[float], share: float) -> float:
     """The nearest-rank percentile (``share`` 0.99: p99) of ``samples``."""
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+@dataclass(frozen=True)
+class Sized:
+    """One memory size's figures for one route: its p99 Duration and its cost per million."""
+
+    memory_mb: int
+    p99_ms: float
+    cost: float
+
+
+def cheapest(sizes: Sequence[Sized], p99_limit_ms: float) -> Sized | None:
+    """The size with the least cost among those whose p99 is within ``p99_limit_ms`` (the
+    smaller size on a tie); None when none is."""
+    kept = [s for s in sizes if s.p99_ms <= p99_limit_ms]
+    return min(kept, key=lambda s: (s.cost, s.memory_mb)) if kept else None

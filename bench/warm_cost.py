@@ -1,157 +1,90 @@
 """What each warm request costs on Lambda: ours against Powertools + boto3 and FastAPI + Mangum.
 
 The project's asset and the two baselines (bench/baselines/, built as the asset is) run as the
-stack's function (SnapStart, its memory size) in the same local Lambda runtime, on one table
-behind the same signing front, as the SnapStart section runs them. Each serves warm
-``GET /orders/{id}`` (the same order) and unkeyed ``POST /orders`` (a new order each time).
-In ``rounds`` rounds, variants in a rotating order, ``calls`` invocations per route, each read:
+stack's function in the same local Lambda runtime (bench/warm_runs.py) and serve warm
+``GET /orders/{id}`` (the same order) and unkeyed ``POST /orders`` (a new order each time),
+interleaved round by round. Per variant and route: the function's CPU per request, REPORT
+``Duration`` and billed duration, the cost per million requests at the project's pinned prices
+(bench/lambda_cost.py), and ``Max Memory Used`` after the run. Ours is paired with Powertools +
+boto3 round by round (the median of per-round ratios, bootstrap 95 % interval).
 
-- the function's CPU over the invocation (``bench/lambda_cost.py``: thaw to freeze);
-- REPORT ``Duration`` and billed duration; after the run, ``Max Memory Used``.
+Three settings, where the host allows the last two (a CPU quota for the runtime's processes,
+devtools/lambda_runtime/cgroups.py):
 
-A figure's samples are per-round medians (CPU, Duration) or means (billed duration, and the
-cost per million requests computed from it: a price adds up), so ours and a baseline pair
-round by round. ``python -m bench.warm_cost [--rounds N] [--calls N]`` runs it alone.
+- ``full CPU``: the stack's memory size, the host's CPUs: the function's own work;
+- ``CPU share``: the stack's memory size with the share of a vCPU Lambda gives it (1,769 MB =
+  one vCPU): the durations and the bill Lambda would show;
+- the smaller ``SIZES`` at their share: per variant and route the cheapest memory size whose
+  p99 ``Duration`` stays within the route's latency objective (``SLO_MS``), and its cost.
+
+``python -m bench.warm_cost [--rounds N] [--calls N] [--full-cpu-only]`` runs it alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
-from bench.events import create_event, get_event
-from bench.lambda_cost import LAMBDA_ARM64, cost_per_million, invocation_cpu_ms, percentile
-from bench.runtime import moto_upstream
-from bench.snapstart import OURS, POWERTOOLS_NAME, Variant, variants
+from bench.lambda_cost import LambdaPrices, Sized, cheapest, lambda_prices, percentile
+from bench.snapstart import OURS, POWERTOOLS_NAME
 from bench.snapstart import _function as stack_function
 from bench.stats import Figure, Target, paired_ratios, ratio_interval
-from devtools.lambda_runtime import artifacts
-from devtools.lambda_runtime.function import FunctionConfig
-from devtools.lambda_runtime.local_lambda import LocalLambda
+from bench.warm_runs import (
+    BILLED,
+    COST,
+    CPU,
+    DURATION,
+    GET,
+    POST,
+    ROUTES,
+    Running,
+    Setting,
+    Unscaled,
+    measure,
+)
+from devtools.load.slo import DEFAULTS
 
 SECTION = "warm cost"
 TABLE = "orders-bench-warm-cost"
-OWNER = "alice"
-GET, POST = "GET /orders/{id}", "POST /orders"
-ROUTES = (GET, POST)
-WARM_UP = 10  # invocations per route and variant before the first round
-CPU, DURATION, BILLED, COST = "function CPU", "REPORT Duration", "billed duration", "cost per 1M"
-MEMORY = "Max Memory Used"
+FULL, SHARE = "full CPU", "CPU share"
+SIZES = (128, 256, 384)  # tried below the stack's memory size, each at its CPU share
+# The routes' latency objective: the load harness's (devtools/load/slo.py), here applied to the
+# function's p99 REPORT Duration, the part of the latency the memory size changes.
+SLO_MS = {GET: DEFAULTS["get"].p99_ms, POST: DEFAULTS["create"].p99_ms}
+MEMORY, CHEAPEST = "Max Memory Used", "cost per 1M at the cheapest size within the SLO"
+BASE = "Powertools+boto3"
 
 
-def targets(label: str = "") -> list[Target]:
-    """The section's goals against Powertools + boto3 (paired by round where rounds pair)."""
-    against = "Powertools+boto3"
-    goals = [
-        Target(f"warm function CPU, {route} ≤ 0.7 × {against} (paired)",
-               f"{SECTION}/{name(OURS, route, CPU, label)}", 0.7, "<=", paired=True)
-        for route in ROUTES
-    ]  # fmt: skip
-    goals.append(Target(f"{MEMORY} ≤ 1.0 × {against}", f"{SECTION}/{name(OURS, '', MEMORY, label)}",
-                        1.0, "<="))  # fmt: skip
+def name(variant: str, route: str, what: str, label: str) -> str:
+    """A row's name: ``orders GET /orders/{id}: function CPU, full CPU``."""
+    head = f"{variant} {route}" if route else variant
+    return f"{head}: {what}, {label}"
+
+
+def targets() -> list[Target]:
+    """The section's goals against Powertools + boto3 (bench/report.py prints them)."""
+
+    def key(what: str, route: str, label: str) -> str:
+        return f"{SECTION}/{name(OURS, route, what, label)}"
+
+    goals = [Target(f"warm function CPU, {route} ≤ 0.7 × {BASE} (paired)", key(CPU, route, FULL),
+                    0.7, "<=", paired=True) for route in ROUTES]  # fmt: skip
+    goals.append(Target(f"{MEMORY} ≤ 1.0 × {BASE}", key(MEMORY, "", FULL), 1.0, "<="))
+    # The bill at the CPU share Lambda gives: absent (with the reason printed) where the host
+    # gives the local runtime no CPU quota.
     goals += [
-        Target(f"cost per million, {route} ≤ 0.8 × {against} (paired)",
-               f"{SECTION}/{name(OURS, route, COST, label)}", 0.8, "<=", paired=True)
+        Target(f"cost per million, {route}, {SHARE} ≤ 0.8 × {BASE} (paired)",
+               key(COST, route, SHARE), 0.8, "<=", paired=True)
         for route in ROUTES
     ]  # fmt: skip
+    goals += [Target(f"cost per million at each one's cheapest size within the SLO, {route} "
+                     f"≤ 0.8 × {BASE}", f"{SECTION}/{OURS} {route}: {CHEAPEST}", 0.8, "<=")
+              for route in ROUTES]  # fmt: skip
     return goals
 
 
-@dataclass
-class RouteRun:
-    """One variant's route over the run: every call's figures, and the per-round figures."""
-
-    cpu: list[float] = field(default_factory=list)
-    durations: list[float] = field(default_factory=list)
-    billed: list[float] = field(default_factory=list)
-    per_round: dict[str, list[float]] = field(default_factory=dict)
-
-    def close_round(self, start: int, memory_mb: int) -> None:
-        billed = statistics.fmean(self.billed[start:])
-        for what, value in (
-            (CPU, statistics.median(self.cpu[start:])),
-            (DURATION, statistics.median(self.durations[start:])),
-            (BILLED, billed),
-            (COST, cost_per_million(billed, memory_mb)),
-        ):
-            self.per_round.setdefault(what, []).append(value)
-
-
-@dataclass
-class Running:
-    """A variant's started function: its service and the runtime process serving it."""
-
-    variant: Variant
-    service: LocalLambda
-    routes: dict[str, RouteRun] = field(default_factory=lambda: {r: RouteRun() for r in ROUTES})
-
-    @property
-    def pid(self) -> int:
-        environment = self.service.environment
-        assert environment is not None
-        assert environment.process is not None
-        return environment.process.pid
-
-    def call(self, route: str, event: dict[str, Any], *, record: bool = True) -> None:
-        result, cpu = invocation_cpu_ms(self.pid, lambda: self.service.invoke(event))
-        document = result.document()
-        expected = 201 if route == POST else 200
-        assert result.function_error is None, (self.variant.name, document)
-        assert document["statusCode"] == expected, (self.variant.name, route, document)
-        assert result.report is not None
-        if record:
-            run = self.routes[route]
-            run.cpu.append(cpu)
-            run.durations.append(result.report.duration_ms)
-            run.billed.append(result.report.billed_duration_ms)
-
-
-@contextmanager
-def started(function: FunctionConfig, upstream: str) -> Iterator[list[Running]]:
-    """Each variant as the stack's function (SnapStart), published and ready."""
-    python = artifacts.runtime_python()
-    with ExitStack() as stack:
-        running = []
-        for variant in variants(function):
-            config = function.replace(handler=variant.handler)
-            service = LocalLambda(config, upstream, task_root=variant.task_root, python=python)
-            stack.callback(service.stop)
-            service.start()
-            running.append(Running(variant, service))
-        yield running
-
-
-def measure(function: FunctionConfig, rounds: int, calls: int) -> list[Running]:
-    """Every variant's warm figures at ``function``'s memory size."""
-    with moto_upstream(TABLE) as upstream, started(function, upstream) as running:
-        created = running[0].service.invoke(create_event(OWNER)).document()
-        assert created["statusCode"] == 201, created
-        order_id = json.loads(created["body"])["id"]
-        events = {GET: get_event(OWNER, order_id), POST: create_event(OWNER)}
-        for each in running:
-            for route in ROUTES:
-                for _ in range(WARM_UP):
-                    each.call(route, events[route], record=False)
-        for turn in range(rounds):
-            shift = turn % len(running)
-            for each in running[shift:] + running[:shift]:
-                for route in ROUTES:
-                    start = len(each.routes[route].cpu)
-                    for _ in range(calls):
-                        each.call(route, events[route])
-                    each.routes[route].close_round(start, function.memory_mb)
-        for each in running:
-            each.service.environment.max_memory_used_mb()  # type: ignore[union-attr]
-        return running
-
-
-def figures_of(running: list[Running], memory_mb: int, label: str = "") -> list[Figure]:
-    """The section's rows: per variant and route, each figure; ours with its paired ratios."""
+def figures_of(running: list[Running], setting: Setting, label: str) -> list[Figure]:
+    """Per variant and route each figure, and Max Memory Used; ours paired with Powertools."""
     rows: list[Figure] = []
     for each in running:
         for route, run in each.routes.items():
@@ -162,26 +95,15 @@ def figures_of(running: list[Running], memory_mb: int, label: str = "") -> list[
                     p99 = percentile(run.durations, 0.99)
                     figure.note = f"p99 {p99:.2f} ms, n={len(run.durations)}"
                 rows.append(figure)
-        environment = each.service.environment
-        assert environment is not None
-        used = [float(environment.peak_memory_mb)]
-        note = f"memory size {memory_mb} MB"
-        rows.append(
-            Figure(SECTION, name(each.variant.name, "", MEMORY, label), "MB", used, note=note)
-        )
+        used = [float(each.max_memory_used_mb)]
+        note = f"memory size {setting.memory_mb} MB"
+        rows.append(Figure(SECTION, name(each.variant.name, "", MEMORY, label), "MB", used,
+                           note=note))  # fmt: skip
     keyed = {f.name: f for f in rows}
-    for route, what in [(r, w) for r in ROUTES for w in (CPU, DURATION, BILLED, COST)] + [
-        ("", MEMORY)
-    ]:
-        ours, base = (keyed[name(v, route, what, label)] for v in (OURS, POWERTOOLS_NAME))
-        pair(ours, base)
+    pairs = [(route, what) for route in ROUTES for what in (CPU, DURATION, BILLED, COST)]
+    for route, what in [*pairs, ("", MEMORY)]:
+        pair(*(keyed[name(v, route, what, label)] for v in (OURS, POWERTOOLS_NAME)))
     return rows
-
-
-def name(variant: str, route: str, what: str, label: str = "") -> str:
-    """A row's name: ``orders GET /orders/{id}: function CPU`` (``orders: Max Memory Used``)."""
-    head = f"{variant} {route}" if route else variant
-    return f"{head}: {what}" + (f" {label}" if label else "")
 
 
 def pair(figure: Figure, base: Figure) -> None:
@@ -195,11 +117,59 @@ def pair(figure: Figure, base: Figure) -> None:
     figure.note = "; ".join(filter(None, [note, figure.note]))
 
 
-def run(rounds: int = 7, calls: int = 100) -> list[Figure]:
-    """The section of ``make bench``: the stack's memory size, the host's full CPU."""
+def cheapest_rows(runs: dict[int, list[Running]]) -> list[Figure]:
+    """Per variant and route, the cost at the cheapest size (of ``runs``, by memory size)
+    whose p99 Duration is within the route's objective; the sizes tried in the note."""
+    rows: dict[str, Figure] = {}
+    for index, variant in enumerate(v.variant.name for v in next(iter(runs.values()))):
+        for route in ROUTES:
+            sized = {
+                memory: (running[index].routes[route], Sized(
+                    memory, percentile(running[index].routes[route].durations, 0.99),
+                    statistics.median(running[index].routes[route].per_round[COST])))
+                for memory, running in sorted(runs.items())
+            }  # fmt: skip
+            tried = ", ".join(f"{m} MB p99 {s.p99_ms:.0f} ms" for m, (_, s) in sized.items())
+            best = cheapest([s for _, s in sized.values()], SLO_MS[route])
+            figure = Figure(SECTION, f"{variant} {route}: {CHEAPEST}", "USD")
+            if best is not None:
+                figure.samples = list(sized[best.memory_mb][0].per_round[COST])
+                figure.note = f"{best.memory_mb} MB (SLO p99 ≤ {SLO_MS[route]:.0f} ms; {tried})"
+            rows[figure.name] = figure
+    for route in ROUTES:
+        ours, base = (rows[f"{v} {route}: {CHEAPEST}"] for v in (OURS, POWERTOOLS_NAME))
+        ours.baseline = base.name
+    return [figure for figure in rows.values() if figure.samples]
+
+
+def run(
+    rounds: int = 7, calls: int = 100, *, sweep_rounds: int = 3, sweep_calls: int = 30,
+    cpu_share: bool = True, prices: LambdaPrices | None = None,
+) -> list[Figure]:  # fmt: skip
+    """The section of ``make bench``: full CPU, then (where the host allows) the CPU share at
+    the stack's memory size and at ``SIZES``."""
+    prices = prices or lambda_prices()
     function = stack_function(TABLE)
-    running = measure(function, rounds, calls)
-    return figures_of(running, function.memory_mb)
+    stack_mb = function.memory_mb
+    full = Setting(stack_mb, cpu_share=False)
+    rows = figures_of(
+        measure(function, TABLE, full, prices, rounds=rounds, calls=calls), full, FULL
+    )
+    if not cpu_share:
+        return rows
+    shared = Setting(stack_mb, cpu_share=True)
+    try:
+        at_stack = measure(function, TABLE, shared, prices, rounds=rounds, calls=calls)
+    except Unscaled as why:
+        print(f"   warm cost: no CPU share on this host ({why}): full CPU only", flush=True)
+        return rows
+    rows += figures_of(at_stack, shared, SHARE)
+    runs = {stack_mb: at_stack}
+    for memory in SIZES:
+        setting = Setting(memory, cpu_share=True)
+        runs[memory] = measure(function, TABLE, setting, prices, rounds=sweep_rounds,
+                               calls=sweep_calls)  # fmt: skip
+    return rows + cheapest_rows(runs)
 
 
 TARGETS: list[Target] = targets()  # for make bench's goal lines (bench/report.py)
@@ -209,11 +179,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--sweep-rounds", type=int, default=3)
+    parser.add_argument("--sweep-calls", type=int, default=30)
+    parser.add_argument("--full-cpu-only", action="store_true", help="no CPU share, no sizes")
     args = parser.parse_args()
-    print(f"prices: {LAMBDA_ARM64.source} (read {LAMBDA_ARM64.read_on})")
     from bench.report import text_table  # bench.report imports this module's TARGETS
 
-    print(text_table(run(args.rounds, args.calls)))
+    prices = lambda_prices()
+    print(f"prices: {prices.source} (read {prices.read_on}); SLO p99 {SLO_MS}")
+    figures = run(
+        args.rounds,
+        args.calls,
+        sweep_rounds=args.sweep_rounds,
+        sweep_calls=args.sweep_calls,
+        cpu_share=not args.full_cpu_only,
+        prices=prices,
+    )
+    print(text_table(figures))
 
 
 if __name__ == "__main__":
