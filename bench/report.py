@@ -131,23 +131,24 @@ def text_table(figures: Sequence[Figure]) -> str:
 
 
 def chart(figures: Sequence[Figure], path: Path) -> None:
-    """One panel per section: median bars, min–max whiskers."""
+    """One panel per section and unit: median bars, min–max whiskers."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sections = list(dict.fromkeys(f.section for f in figures))
-    bars = [sum(f.section == section for f in figures) for section in sections]
+    # One panel per section and unit (a section may mix them: ms, USD and MB in warm cost).
+    panels = list(dict.fromkeys((f.section, f.unit) for f in figures))
+    bars = [sum((f.section, f.unit) == panel for f in figures) for panel in panels]
     fig, axes = plt.subplots(
-        len(sections),
+        len(panels),
         1,
-        figsize=(10, 0.38 * sum(bars) + 0.9 * len(sections)),
+        figsize=(10, 0.38 * sum(bars) + 0.9 * len(panels)),
         gridspec_kw={"height_ratios": [n + 1.5 for n in bars]},  # bars keep one thickness
         squeeze=False,  # one section (``--only``) still gives a column of axes
     )
-    for ax, section in zip(axes[:, 0], sections, strict=True):
-        group = [f for f in figures if f.section == section]
+    for ax, (section, unit) in zip(axes[:, 0], panels, strict=True):
+        group = [f for f in figures if (f.section, f.unit) == (section, unit)]
         medians = [f.median for f in group]
         errors = [[f.median - f.low for f in group], [f.high - f.median for f in group]]
         colors = ["#aaaaaa" if f.name.startswith(BASELINES) else "#4c72b0" for f in group]
