@@ -36,7 +36,12 @@ from app.server.limits import ServerLimits, log_config
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors_configuration import CorsConfiguration
-from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
+from devtools.gateway.server import (
+    INTEGRATION_TIMEOUT,
+    KEEP_ALIVE_SECONDS,
+    GatewayConfig,
+    create_gateway,
+)
 from devtools.lambda_runtime.artifacts import PYTHON_VERSION
 from infra.asset import PROJECT_ROOT
 from infra.context import StageConfig
@@ -258,6 +263,7 @@ def main() -> None:
         log_level="info",
         log_config=log_config("devtools"),
         timeout_graceful_shutdown=ServerLimits().drain_timeout,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -23,8 +23,9 @@ import math
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from devtools.lambda_runtime.cgroup_host import Hierarchy, find, read
 
 VCPU_MB = 1769  # memory size with the equivalent of one vCPU (configuration-memory)
 MAX_VCPUS = 6  # at 10,240 MB
@@ -37,8 +38,6 @@ MIN_QUOTA_US = 1_000
 # the quota caps it and the weight keeps other processes from taking it.
 WEIGHT = {1: ("cpu.shares", "262144"), 2: ("cpu.weight", "10000")}
 PREFIX = "local-lambda-"
-MOUNTINFO = Path("/proc/self/mountinfo")
-OWN_CGROUPS = Path("/proc/self/cgroup")
 # Joins the groups named (count, then cgroup.procs files) and executes the rest.
 _NUMBERS = itertools.count(1)  # environments of every service in this process
 JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"'  # noqa: E501
@@ -56,76 +55,6 @@ def cpu_quota(share: float) -> tuple[int, int]:
     return round(share * period), period
 
 
-@dataclass(frozen=True)
-class Hierarchy:
-    """Where this process's groups for one controller go: ``base``, in cgroup ``version``."""
-
-    controller: str  # "cpu" or "memory"
-    base: Path
-    version: int
-
-    def files(self) -> dict[str, str]:
-        if self.controller == "cpu":
-            if self.version == 1:
-                return {"stat": "cpu.stat", "throttled": "throttled_time"}
-            return {"stat": "cpu.stat", "throttled": "throttled_usec"}
-        if self.version == 1:
-            return {"limit": "memory.limit_in_bytes", "events": "memory.oom_control"}
-        return {"limit": "memory.max", "events": "memory.events"}
-
-
-def find(controller: str, mountinfo: Path = MOUNTINFO, own: Path = OWN_CGROUPS) -> Hierarchy | str:
-    """The hierarchy for ``controller`` that this process may create groups in, or why not."""
-    mounts = _mounts(mountinfo)
-    paths = _own_paths(own)
-    if os.geteuid() != 0:
-        return "not root"
-    for point, fstype, options in mounts:
-        if fstype == "cgroup" and controller in options.split(","):
-            base = point / paths.get(controller, "/").lstrip("/")
-            return _checked(Hierarchy(controller, base, 1))
-    for point, fstype, _ in mounts:
-        if fstype != "cgroup2":
-            continue
-        # The root is the one group that may hold processes and give its children controllers.
-        available = _read(point / "cgroup.controllers").split()
-        if controller in available:
-            return _checked(Hierarchy(controller, point, 2))
-    return f"no cgroup {controller} controller on this host"
-
-
-def _checked(hierarchy: Hierarchy) -> Hierarchy | str:
-    if not os.access(hierarchy.base, os.W_OK):
-        return f"{hierarchy.base} is not writable"
-    return hierarchy
-
-
-def _mounts(mountinfo: Path) -> list[tuple[Path, str, str]]:
-    mounts = []
-    for line in _read(mountinfo).splitlines():
-        ours, _, theirs = line.partition(" - ")
-        fields, kind = ours.split(), theirs.split()
-        if len(fields) > 4 and len(kind) > 2:
-            mounts.append((Path(fields[4]), kind[0], kind[2]))
-    return mounts
-
-
-def _own_paths(own: Path) -> dict[str, str]:
-    paths = {}
-    for line in _read(own).splitlines():
-        _, controllers, path = line.split(":", 2)
-        for controller in controllers.split(","):
-            paths[controller] = path
-    return paths
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
 class Group:
     """One environment's groups (one per hierarchy: one directory on cgroup v2)."""
 
@@ -140,7 +69,7 @@ class Group:
 
     def read(self, controller: str, key: str) -> str:
         hierarchy = self.hierarchies[controller]
-        return _read(self.directories[controller] / hierarchy.files()[key])
+        return read(self.directories[controller] / hierarchy.files()[key])
 
     def throttled(self) -> tuple[int, float]:
         """How often and how long (seconds) the CPU quota held the environment back."""
@@ -172,17 +101,20 @@ def _fields(text: str) -> dict[str, int]:
     return result
 
 
-def _remove(directory: Path) -> None:
+def _remove(directory: Path, *, kill: bool = True) -> None:
+    """Remove ``directory`` and its groups; ``kill``: end what still runs in them first."""
     for child in [p for p in directory.iterdir() if p.is_dir()] if directory.is_dir() else []:
-        _remove(child)
-    for _ in range(50):
+        _remove(child, kill=kill)
+    for _ in range(50 if kill else 1):
         try:
             directory.rmdir()
             return
         except FileNotFoundError:
             return
         except OSError:
-            for pid in _read(directory / "cgroup.procs").split():
+            if not kill:
+                return
+            for pid in read(directory / "cgroup.procs").split():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(pid), signal.SIGKILL)
             time.sleep(0.02)
@@ -292,7 +224,9 @@ def _clean_leftovers(base: Path) -> None:
     for parent in base.glob(f"{PREFIX}*"):
         pid = parent.name.removeprefix(PREFIX)
         if pid.isdigit() and not _alive(int(pid)):
-            _remove(parent)
+            # Its runtimes died with it (``--pdeathsig``); a group still busy (another PID
+            # namespace's, say) is left alone.
+            _remove(parent, kill=False)
 
 
 def _alive(pid: int) -> bool:

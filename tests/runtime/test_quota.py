@@ -8,6 +8,7 @@ host's reason printed.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 
 from devtools.gateway.__main__ import stack_context
 from devtools.lambda_runtime import cgroups
+from devtools.lambda_runtime.cgroup_host import Hierarchy, find
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template
 from devtools.lambda_runtime.local_lambda import LocalLambda
 from tests.runtime.conftest import StartLambda, probe_function
@@ -30,8 +32,8 @@ CPU_MS = 50  # of CPU work per invocation: ~50 ms at 1,769 MB, ~173 ms at 512 MB
 ROUNDS = 7
 
 
-def require(controller: str) -> cgroups.Hierarchy:
-    found = cgroups.find(controller)
+def require(controller: str) -> Hierarchy:
+    found = find(controller)
     if isinstance(found, str):
         print(f"cgroup {controller}: {found}")  # the reason, in the test's output
         pytest.skip(f"this host forbids cgroup {controller} limits: {found}")
@@ -51,37 +53,50 @@ def start_sized(start_lambda: StartLambda, probe_root: Path) -> StartSized:
     return start
 
 
-def duration_ms(service: LocalLambda) -> float:
+def burn(service: LocalLambda) -> tuple[float, float]:
+    """One invocation of ``CPU_MS`` of CPU work: (its wall time in the environment, its REPORT
+    Duration), in ms."""
     result = service.invoke({"cpu_ms": CPU_MS})
     assert result.function_error is None, result.document()
     assert result.report is not None
-    return result.report.duration_ms
+    body = json.loads(result.document()["body"])
+    assert body["cpu_ms"] >= CPU_MS
+    assert result.report.duration_ms >= body["wall_ms"]
+    return body["wall_ms"], result.report.duration_ms
 
 
 def test_an_environment_at_512_mb_takes_1769_over_512_times_as_long(
     start_sized: StartSized,
 ) -> None:
     """The same CPU work (50 ms of CPU time, however busy the host) at 512 MB and at 1,769 MB
-    (one vCPU): REPORT Durations in the ratio of the memory sizes, ±20 %. Alternated, so that
-    the host's load weighs on both alike, and medians of 7."""
+    (one vCPU) takes wall times in the ratio of the memory sizes, ±20 %: alternated, so that
+    the host's load weighs on both alike, medians of 7. The wall time is the handler's, in the
+    environment: the REPORT Duration adds the Runtime API's round trip, served by this test's
+    process, which the quota does not govern (on a loaded host it adds the same milliseconds
+    to both sizes and pulls their ratio down)."""
     require("cpu")
     small, full = start_sized("burn", 512), start_sized("burn", 1769)
     assert small.cpu_scaled
     assert full.cpu_scaled
-    duration_ms(small), duration_ms(full)  # the inits
-    durations: dict[int, list[float]] = {512: [], 1769: []}
+    burn(small), burn(full)  # the inits
+    walls: dict[int, list[float]] = {512: [], 1769: []}
+    reports: dict[int, list[float]] = {512: [], 1769: []}
     for _ in range(ROUNDS):
-        durations[512].append(duration_ms(small))
-        durations[1769].append(duration_ms(full))
-    ratio = statistics.median(durations[512]) / statistics.median(durations[1769])
+        for size, service in ((512, small), (1769, full)):
+            wall, reported = burn(service)
+            walls[size].append(wall)
+            reports[size].append(reported)
+    ratio = statistics.median(walls[512]) / statistics.median(walls[1769])
+    reported = statistics.median(reports[512]) / statistics.median(reports[1769])
     expected = 1769 / 512
     environment = small.environment
     assert environment is not None
     assert environment.group is not None
     throttles, throttled_s = environment.group.throttled()
-    print(f"512 MB {durations[512]} ms; 1769 MB {durations[1769]} ms; ratio {ratio:.2f}")
+    print(f"wall 512 MB {walls[512]} ms; 1769 MB {walls[1769]} ms; ratio {ratio:.2f}")
+    print(f"REPORT 512 MB {reports[512]} ms; 1769 MB {reports[1769]} ms; ratio {reported:.2f}")
     print(f"512 MB throttled {throttles} times, {throttled_s * 1000:.0f} ms in all")
-    assert abs(ratio / expected - 1) <= 0.2, (ratio, expected, durations)
+    assert abs(ratio / expected - 1) <= 0.2, (ratio, expected, walls)
     assert throttled_s * 1000 >= ROUNDS * CPU_MS * (expected - 1) * 0.8
 
 
@@ -179,3 +194,15 @@ def test_gateway_context_knobs_size_the_environments_and_the_throttle(
 def test_a_knob_the_stack_would_refuse_is_refused_before_anything_starts(pair: str) -> None:
     with pytest.raises(ValueError, match="memory-mb"):
         stack_context([pair], "dev")
+
+
+def test_make_gateway_refuses_a_bad_knob_in_one_line_before_starting() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "devtools.gateway", "--port", "1", "-c", "memory-mb=64"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == "make gateway: context memory-mb='64': expected 128..10240"
