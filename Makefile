@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke verify load capacity test fuzz lint format token openapi bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke verify load capacity test fuzz lint format token openapi bench bench-greeting bench-dynamodb bench-lambda bench-runtime bench-cost moto dynamodb-table clean synth deploy destroy npm-ci
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -177,6 +177,9 @@ capacity: setup npm-ci ## Capacity and monthly cost at $(RATE) req/s of MIX on t
 
 bench-runtime: setup npm-ci ## Init, restore and warm invocations through the local Lambda runtime vs in-process
 	$(UV) run --no-sync python -m bench.runtime
+
+bench-cost: setup npm-ci ## Warm CPU, billed duration, memory and cost per request vs Powertools+boto3 (local runtime)
+	$(UV) run --no-sync python -m bench.warm_cost
 
 bench-lambda: setup ## Warm Lambda invocations: the handler vs a minimal FastAPI+Mangum app
 	$(UV) run --no-sync python -m bench.warm

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import coldstart, greeting, runtime, size, snapstart, throughput, warm
+from bench import coldstart, greeting, runtime, size, snapstart, throughput, warm, warm_cost
 from bench.report import chart, markdown, text_table
 from bench.stats import Figure
 
@@ -28,7 +28,7 @@ def main() -> None:
         "--only",
         nargs="*",
         default=None,
-        help="sections: size cold runtime snapstart warm throughput greeting",
+        help="sections: size cold runtime snapstart warm cost throughput greeting",
     )
     args = parser.parse_args()
     q = args.quick
@@ -38,6 +38,12 @@ def main() -> None:
         "runtime": lambda: runtime.run(runs=1 if q else 5, calls=20 if q else 200),
         "snapstart": lambda: snapstart.run(runs=1 if q else 7),
         "warm": lambda: warm.run(rounds=3 if q else 15, calls=300 if q else 2000),
+        "cost": lambda: warm_cost.run(
+            rounds=2 if q else 7,
+            calls=10 if q else 100,
+            sweep_rounds=1 if q else 3,
+            sweep_calls=10 if q else 30,
+        ),
         "throughput": lambda: throughput.run(rounds=1 if q else 3, seconds=1 if q else 3),
         "greeting": lambda: greeting.run(runs=1 if q else 3),
     }

@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.bundles import FASTAPI, POWERTOOLS, baseline_bundle
 from bench.events import create_event, get_event
-from bench.report import text_table
+from bench.lambda_cost import cpu_ms
 from bench.runtime import moto_upstream
 from bench.stats import Figure, paired_ratios, ratio_interval
 from devtools.lambda_runtime import artifacts
@@ -108,20 +108,6 @@ class Figures:
             self.waited,
             self.cpu,
         ]
-
-
-def cpu_ms(pid: int) -> float:
-    """CPU time of process ``pid`` so far (its live threads; the scheduler's nanoseconds).
-
-    A thread that ends between the listing and the read (the runtime client starts a poller
-    per invocation, in every variant alike) is skipped."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            total += int((task / "schedstat").read_text().split()[0])
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total / 1e6
 
 
 def _served(result: Any, order_id: str, name: str) -> None:
@@ -236,6 +222,8 @@ def main() -> None:
         "--ab", nargs=2, type=Path, metavar=("A", "B"), help="two builds of the asset: A/B"
     )
     args = parser.parse_args()
+    from bench.report import text_table  # bench.report imports the sections' targets
+
     if args.ab:
         a, b = args.ab
         ab(a, b, args.runs)

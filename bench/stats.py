@@ -52,6 +52,7 @@ class Target:
     ratio: bool = True
     against: str | None = None  # a Figure.key to divide by instead of the figure's baseline
     paired: bool = False  # run by run samples: the median of per-run ratios, with its interval
+    below: float | None = None  # paired: the interval's upper bound must also be below this
 
 
 def ratio(figures: dict[str, Figure], figure: Figure) -> float | None:
@@ -94,7 +95,10 @@ def check(figures: dict[str, Figure], target: Target) -> tuple[float | None, boo
     elif base is None:
         value = None
     elif target.paired:
-        value = statistics.median(paired_ratios(figure.samples, base.samples))
+        ratios = paired_ratios(figure.samples, base.samples)
+        value = statistics.median(ratios)
+        if target.below is not None and ratio_interval(ratios)[1] >= target.below:
+            return value, False
     else:
         value = figure.median / base.median
     if value is None:

@@ -1,4 +1,5 @@
-"""Baseline Lambda app: FastAPI + Mangum + boto3, one GetItem per ``GET /orders/{id}``.
+"""Baseline Lambda app: FastAPI + Mangum + boto3: one GetItem per ``GET /orders/{id}``, one
+PutItem per ``POST /orders`` (its body checked by a pydantic model, as FastAPI apps do).
 
 The simplest code a competent engineer would write for the job, built as the Lambda asset is
 (bench/bundles.py: locked wheels, unchecked-hash bytecode). The caller is the gateway's JWT
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import boto3
 from fastapi import FastAPI, HTTPException, Request
 from mangum import Mangum
+from pydantic import BaseModel, Field
 
 app = FastAPI()
 
@@ -36,6 +40,35 @@ def get_order(order_id: str, request: Request) -> dict[str, Any]:
     if found is None:
         raise HTTPException(status_code=404, detail="order not found")
     return {"id": order_id, "status": found["status"], "items": found["items"]}
+
+
+class Item(BaseModel):
+    product: str = Field(min_length=1, max_length=200)
+    size: Literal["small", "medium", "big"]
+    quantity: int = Field(default=1, ge=1)
+
+
+class NewOrder(BaseModel):
+    order: list[Item] = Field(min_length=1, max_length=100)
+
+
+@app.post("/orders", status_code=201)
+def create_order(body: NewOrder, request: Request) -> dict[str, Any]:
+    claims = request.scope["aws.event"]["requestContext"]["authorizer"]["jwt"]["claims"]
+    order_id = str(uuid.uuid4())
+    created = datetime.now(UTC).isoformat()
+    items = [item.model_dump() for item in body.order]
+    table.put_item(
+        Item={
+            "pk": claims["sub"],
+            "sk": f"ORDER#{order_id}",
+            "created": created,
+            "status": "created",
+            "items": items,
+            "version": 1,
+        }
+    )
+    return {"id": order_id, "created": created, "status": "created", "order": items}
 
 
 handler = Mangum(app, lifespan="off")

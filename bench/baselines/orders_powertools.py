@@ -1,21 +1,26 @@
 # mypy: allow-untyped-decorators
 # (Powertools is installed in the baseline's bundle only, so mypy sees its decorators untyped.)
-"""Baseline Lambda app: Powertools' HTTP API event handler + boto3, one GetItem per order.
+"""Baseline Lambda app: Powertools' HTTP API event handler + boto3: one GetItem per order,
+one PutItem per new order.
 
 The same work as ``orders_boto3.py`` without FastAPI: Powertools for AWS Lambda (Python)'s
-``APIGatewayHttpResolver``, the way its documentation writes a route. Built as the Lambda asset
-is (bench/bundles.py). The caller is the gateway's JWT ``sub``.
+``APIGatewayHttpResolver``, the way its documentation writes a route (the body read from
+``current_event.json_body``, checked by hand: the bundle has no pydantic, which Powertools'
+``enable_validation`` would import). Built as the Lambda asset is (bench/bundles.py). The caller
+is the gateway's JWT ``sub``.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 
 app = APIGatewayHttpResolver()
 
@@ -38,6 +43,47 @@ def get_order(order_id: str) -> dict[str, Any]:
     if found is None:
         raise NotFoundError("order not found")
     return {"id": order_id, "status": found["status"], "items": found["items"]}
+
+
+SIZES = ("small", "medium", "big")
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    order = body.get("order") if isinstance(body, dict) else None
+    if not isinstance(order, list) or not 1 <= len(order) <= 100:
+        raise BadRequestError("order: a list of 1 to 100 items")
+    items = []
+    for item in order:
+        if not isinstance(item, dict):
+            raise BadRequestError("order: each item is an object")
+        product, size, quantity = item.get("product"), item.get("size"), item.get("quantity", 1)
+        if not isinstance(product, str) or not 1 <= len(product) <= 200:
+            raise BadRequestError("product: a string of 1 to 200 characters")
+        if size not in SIZES:
+            raise BadRequestError("size: small, medium or big")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+            raise BadRequestError("quantity: a whole number from 1")
+        items.append({"product": product, "size": size, "quantity": quantity})
+    return items
+
+
+@app.post("/orders")
+def create_order() -> tuple[dict[str, Any], int]:
+    items = _items(app.current_event.json_body)
+    claims = app.current_event.request_context.authorizer.jwt_claim
+    order_id = str(uuid.uuid4())
+    created = datetime.now(UTC).isoformat()
+    table.put_item(
+        Item={
+            "pk": claims["sub"],
+            "sk": f"ORDER#{order_id}",
+            "created": created,
+            "status": "created",
+            "items": items,
+            "version": 1,
+        }
+    )
+    return {"id": order_id, "created": created, "status": "created", "order": items}, 201
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
