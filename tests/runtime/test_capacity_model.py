@@ -5,7 +5,9 @@ driven by the load harness on a constant schedule.
 - Under the limits, the most environments the runtime had busy at once (its invocation spans)
   are the model's concurrency (±15 %). The environments are started first: locally a new
   environment runs init for seconds (on AWS a SnapStart restore takes tens of milliseconds),
-  and requests arriving meanwhile would need environments of their own.
+  and requests arriving meanwhile would need environments of their own. This run leaves the
+  route's throttle out: on dev it admits /hi at 0.12/s (the public routes share half the
+  reserved concurrency), too few greetings in a few seconds to count environments.
 - Offered well beyond 10 environments, the share refused is the model's (±10 points), and it is
   API Gateway's 429, not Lambda's throttle: the route's token bucket refuses first.
 - Without the route's throttle, 14 environments' worth: the share Lambda throttles (API
@@ -40,7 +42,7 @@ from tests.gateway_support import dev_authorizer, serving
 from tests.runtime.conftest import StartLambda
 
 DELAY = 3.5  # GREET_DELAY: 3.5 environments busy at 1 greeting a second, 4 at once at most
-UNDER = 1.0  # greetings a second: under the route's 1.14/s, 4 environments of 10
+UNDER = 1.0  # greetings a second, without the route's throttle: 4 environments of 10
 OVER = 6.0  # greetings a second: 21 environments' worth, far beyond 10
 BEYOND = 4.0  # greetings a second without the route's throttle: 14 environments' worth
 WARM = 4  # environments started before the runs (locally an init takes seconds)
@@ -51,7 +53,10 @@ def load(base_url: str, rate: float, seconds: float, out: Path) -> dict[str, Any
     """One run of the harness (``make load``'s command) on a constant schedule of /hi."""
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-m", "devtools.load", base_url, "--rate", f"{rate:g}",
-         "--seconds", f"{seconds:g}", "--mix", "hi", "--arrival", "constant", "--out", str(out)],
+         "--seconds", f"{seconds:g}", "--mix", "hi", "--arrival", "constant", "--out", str(out),
+         # The lag rule has tests of its own; here a busy test machine's hiccup (a send 76 ms
+         # late) must not void a run whose shares and environments are what is checked.
+         "--max-lag-ms", "500"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     print(done.stdout)
@@ -99,12 +104,12 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
             greeted = list(pool.map(lambda _: httpx.get(f"{warm}/hi", timeout=60), range(WARM)))
         assert [r.status_code for r in greeted] == [200] * WARM
         before = len(service.spans)
-        under = load(base_url, UNDER, 6, tmp_path / "under")
+        under = load(warm, UNDER, 6, tmp_path / "under")
         started, environments = len(service.environments), busy_at_once(service.spans[before:])
         over = load(base_url, OVER, 4, tmp_path / "over")
         beyond = load(warm, BEYOND, 4, tmp_path / "beyond")
 
-    model = predicted(template, UNDER)
+    model = predicted(template, UNDER, throttled=False)
     concurrency = model["concurrency"]
     print(f"under: {environments} environments busy at once ({started} started); model "
           f"{concurrency['mean']:.2f} mean, {concurrency['peak_in_run']} at once")  # fmt: skip
