@@ -39,6 +39,7 @@ from devtools.lambda_runtime.environment import (
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
+from devtools.lambda_runtime.journal import Journal
 from devtools.lambda_runtime.reports import RUNTIME_VERSION, Logs, Report
 from devtools.lambda_runtime.runtime_api import runtime_api
 from devtools.lambda_runtime.serving import LocalServer
@@ -111,9 +112,9 @@ class LocalLambda:
     echo: Callable[[str], None] | None = None
     concurrency: int | None = None  # default: the function's reserved concurrency
     keys: KeyRing = field(default_factory=KeyRing)
-    reports: list[Report] = field(default_factory=list)
+    reports: Journal[Report] = field(default_factory=Journal)  # the newest, bounded
     environments: list[ExecutionEnvironment] = field(default_factory=list)
-    spans: list[Span] = field(default_factory=list)
+    spans: Journal[Span] = field(default_factory=Journal)
     throttles: int = 0
 
     def __post_init__(self) -> None:
