@@ -135,9 +135,9 @@ def _warm(service: LocalLambda, order_event: dict[str, Any], calls: int) -> list
         for label, event in (("GET /hi", hi_event()), ("GET /orders/{id}", order_event)):
             _ms(through_runtime, event, 10)  # warm up both
             _ms(in_process, event, 10)
-            reports_before = len(service.reports)
+            reports_before = service.reports.total
             runtime_trip = _ms(through_runtime, event, calls)
-            reported = [r.duration_ms for r in service.reports[reports_before:]]
+            reported = [r.duration_ms for r in service.reports.since(reports_before)]
             local = _ms(in_process, event, calls)
             base = f"in-process {label}"
             figures += [

@@ -10,7 +10,6 @@ or made-up key fails a test instead of passing silently. It also records who sig
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from devtools.lambda_runtime.credentials import KeyRing, Verdict
+from devtools.lambda_runtime.journal import Journal
 from devtools.lambda_runtime.sigv4 import Authorization, verify
 
 JSON_1_0 = "application/x-amz-json-1.0"
@@ -60,13 +60,11 @@ class DynamoDBFront:
     def __init__(self, keys: KeyRing, upstream: str) -> None:
         self.keys = keys
         self.upstream = upstream.rstrip("/")
-        self._lock = threading.Lock()
-        self._seen: list[Seen] = []
+        self._seen: Journal[Seen] = Journal()  # the newest requests, bounded
         self._client: httpx.AsyncClient | None = None
 
     def seen(self) -> list[Seen]:
-        with self._lock:
-            return list(self._seen)
+        return self._seen.snapshot()
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -138,8 +136,7 @@ class DynamoDBFront:
         return None if signed else "signature"
 
     def _note(self, seen: Seen) -> None:
-        with self._lock:
-            self._seen.append(seen)
+        self._seen.append(seen)
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

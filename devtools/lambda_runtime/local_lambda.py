@@ -40,6 +40,7 @@ from devtools.lambda_runtime.environment import (
     Phase,
 )
 from devtools.lambda_runtime.function import FunctionConfig
+from devtools.lambda_runtime.journal import Journal
 from devtools.lambda_runtime.reports import RUNTIME_VERSION, UNSCALED, Logs, Report
 from devtools.lambda_runtime.runtime_api import runtime_api
 from devtools.lambda_runtime.serving import LocalServer
@@ -115,9 +116,9 @@ class LocalLambda:
     scale_cpu: bool = False  # each environment gets the CPU share its memory size buys
     limit_memory: bool = True  # an environment over its memory size is ended
     keys: KeyRing = field(default_factory=KeyRing)
-    reports: list[Report] = field(default_factory=list)
+    reports: Journal[Report] = field(default_factory=Journal)  # the newest, bounded
     environments: list[ExecutionEnvironment] = field(default_factory=list)
-    spans: list[Span] = field(default_factory=list)
+    spans: Journal[Span] = field(default_factory=Journal)
     throttles: int = 0
     peak_in_flight: int = 0  # most invocations in environments at once (readers may reset it)
 

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from devtools.lambda_runtime.journal import Journal
+
 RUNTIME_VERSION = "python:3.13.local"
 # Lambda's levels, least severe first; Python's names as the runtime client writes them.
 LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
@@ -122,15 +124,13 @@ class Logs:
         self.system_level = (system_level or "INFO") if self.json else None
         self.dropped = 0
         self._lock = threading.Lock()
-        self._lines: list[str] = []
+        self.journal: Journal[str] = Journal()  # the newest lines, bounded
 
     def lines(self) -> list[str]:
-        with self._lock:
-            return list(self._lines)
+        return self.journal.snapshot()
 
     def write(self, line: str) -> None:
-        with self._lock:
-            self._lines.append(line)
+        self.journal.append(line)
         if self.echo is not None:
             self.echo(line)
 

@@ -103,9 +103,9 @@ def test_the_model_predicts_environments_and_throttles_of_greetings(
         with ThreadPoolExecutor(WARM) as pool:
             greeted = list(pool.map(lambda _: httpx.get(f"{warm}/hi", timeout=60), range(WARM)))
         assert [r.status_code for r in greeted] == [200] * WARM
-        before = len(service.spans)
+        before = service.spans.total
         under = load(warm, UNDER, 6, tmp_path / "under")
-        started, environments = len(service.environments), busy_at_once(service.spans[before:])
+        started, environments = len(service.environments), busy_at_once(service.spans.since(before))
         over = load(base_url, OVER, 4, tmp_path / "over")
         beyond = load(warm, BEYOND, 4, tmp_path / "beyond")
 
