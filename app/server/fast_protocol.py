@@ -18,8 +18,15 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from app.server.bounded import Guard, Phase, too_slow
-from app.server.framing import HEAD_END, INVALID, Refusal, head_problem, oversized
+from app.server.framing import (
+    HEAD_END,
+    INVALID,
+    TRAILERS_TOO_LARGE,
+    Refusal,
+    head_problem,
+    oversized,
+)
+from app.server.guard import Guard, Phase, too_slow
 
 
 class HeadRefused(Exception):
@@ -46,6 +53,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._body_fed = 0  # body bytes this piece held, so far
         self._began_at: int | None = None  # where in this piece the head began (None: before)
         self._tail = b""  # the last bytes fed, in case HEAD_END spans two chunks
+        # A chunked body: no data since the last chunk header (in the trailer section, or at a
+        # chunk's start); the bytes fed meanwhile (chunk lines, trailer fields).
+        self._quiet = False
+        self._framing = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self.guard = Guard(self.config, self.loop)
@@ -74,13 +85,34 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._at = "body"
         self._head_bytes, self._line_ended = 0, False
 
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self._at != "body":
+            super().on_header(name, value)
+        # else a trailer field: discarded, never a request header (RFC 9110 §6.5.1)
+
+    def on_chunk_header(self) -> None:
+        self._quiet = True
+
     def on_body(self, body: bytes) -> None:
         self._body_fed += len(body)
+        self._quiet, self._framing = False, 0
         super().on_body(body)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self._at = "between"
+        self._quiet, self._framing = False, 0
+
+    def eof_received(self) -> bool:  # type: ignore[override]  # asyncio's: bool | None
+        """The client half-closed (``shutdown(SHUT_WR)``): the requests it sent whole are
+        answered, then the connection closes (True keeps the transport open for writing).
+        Idle, or in the middle of a request, the connection closes now: the app sees a
+        disconnect."""
+        idle = not self.pipeline and (self.cycle is None or self.cycle.response_complete)
+        if self.guard.answered or self._at != "between" or idle:
+            return False
+        self.guard.half_closed = True
+        return True
 
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
@@ -91,6 +123,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if self.guard.answered or self.transport.is_closing():
                 self.guard.cancel()
                 return
+            if self._quiet and self._at == "body":  # inside a chunked body's framing
+                self._framing += len(piece) - self._body_fed
+                if self._framing > self.guard.limits.max_head_bytes:
+                    self._refusal = TRAILERS_TOO_LARGE
+                    self.send_400_response("")
+                    return
             if self._at == "head":  # only the last piece can end inside a head
                 self._refusal = self._head_size()
                 if self._refusal is not None:
@@ -132,6 +170,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not queued:
             self.guard.flush(self.transport)
+            if self.guard.half_closed:
+                self.transport.close()  # the last whole request is answered
 
     def _too_slow(self, phase: Phase) -> None:
         self._refuse(too_slow(phase))

@@ -38,6 +38,7 @@ class Refusal(NamedTuple):
 INVALID = Refusal(400, "Invalid HTTP request")
 HEAD_TOO_LARGE = Refusal(431, "Request header fields too large")
 LINE_TOO_LONG = Refusal(414, "Request line too long")
+TRAILERS_TOO_LARGE = Refusal(431, "Request trailer fields too large")
 
 
 def oversized(limit: int, size: int, line_ended: bool) -> Refusal | None:
@@ -94,7 +95,12 @@ class StrictConnection(h11.Connection):
             self._refuse(oversized(limit, len(head), b"\n" in head[:limit]))
             if _BARE_LF.search(head) or b"\n " in head or b"\n\t" in head:
                 self._refuse(INVALID)
-        event = super().next_event()
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as error:
+            if error.error_status_hint == 431 and not self.reading_head:  # a chunk line, trailers
+                self.refusal = self.refusal or TRAILERS_TOO_LARGE
+            raise
         if isinstance(event, h11.Request):
             version = event.http_version.decode("ascii")
             self._refuse(head_problem(version, event.headers))

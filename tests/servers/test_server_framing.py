@@ -31,11 +31,11 @@ INVALID = (
 
 
 class Server:
-    def __init__(self, parser: str, log: Path) -> None:
+    def __init__(self, parser: str, log: Path, **settings: str) -> None:
         self.port = free_port()
         self.answered = 0.0
         self.log = log
-        env = {**os.environ, "STORE_URL": "sqlite:///:memory:", "GREET_DELAY": "0"}
+        env = {**os.environ, "STORE_URL": "sqlite:///:memory:", "GREET_DELAY": "0", **settings}
         with log.open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
                 [sys.executable, "-m", "app.server", "--port", str(self.port), "--http", parser],
