@@ -18,9 +18,10 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.server.framing import INVALID, StrictConnection
+from app.server.framing import INVALID
 from app.server.guard import Guard, Phase, too_slow
 from app.server.limits import ServerLimits
+from app.server.strict_h11 import StrictConnection
 
 
 class BoundedConfig(uvicorn.Config):
@@ -84,7 +85,7 @@ class BoundedH11Protocol(H11Protocol):
         state = self.conn.their_state
         if self.guard.answered or self.transport.is_closing():
             self.guard.cancel()
-        elif state is h11.IDLE and self.conn.trailing_data[0]:
+        elif state is h11.IDLE and (self.conn.trailing_data[0] or self.conn.blank_lines):
             self._unset_keepalive_if_required()  # a head has begun: its own timer runs
             self.guard.expect("head", self._too_slow)
         else:
