@@ -130,8 +130,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         return self._piece[start : end + 2 if end >= 0 else start + limit]
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if self._at != "body":
-            super().on_header(name, value)
+        if self._at != "body":  # uvicorn's on_header, inlined: this is called for every field
+            name = name.lower()
+            if name == b"expect" and value.lower() == b"100-continue":
+                self.expect_100_continue = True
+            self.headers.append((name, value))
             return
         # A trailer field: counted, then discarded, never a request header (RFC 9110 §6.5.1).
         self._trailers += trailers_size(((name, value),))
@@ -157,9 +160,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         answered, then the connection closes (True keeps the transport open for writing).
         Idle, or in the middle of a request, the connection closes now: the app sees a
         disconnect."""
-        if self.guard.answered or self._at != "between" or self._idle():
+        if self.guard.answered and not self.guard.pending:
             return False
-        self.guard.half_closed = True
+        if not self.guard.answered and (self._at != "between" or self._idle()):
+            return False
+        self.guard.half_closed = True  # (or a refusal still waits for the answers before it)
         return True
 
     def data_received(self, data: bytes) -> None:

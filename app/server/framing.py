@@ -41,6 +41,7 @@ _REQUEST_LINE = re.compile(rb"(%s) ([^ ]+) HTTP/([0-9])\.[0-9]" % _TOKEN)
 _METHOD = re.compile(rb"(%s) " % _TOKEN)
 _ABSOLUTE = re.compile(rb"https?://([^/?#]*)([^#]*)", re.IGNORECASE)
 # What the app's routes answer (any other method is 501; a route without it says 405).
+_USUAL_VERSIONS = frozenset((b"HTTP/1.1", b"HTTP/1.0"))
 IMPLEMENTED = frozenset((b"GET", b"HEAD", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"))
 
 
@@ -111,6 +112,12 @@ def head_problem(http_version: str, headers: Iterable[tuple[bytes, bytes]]) -> R
 def request_line_problem(line: bytes, *, whole: bool = True) -> Refusal | None:
     """What is wrong with a request line (without its CRLF), or None. A line not yet whole
     (``whole=False``: no CRLF received) is judged by its method alone, once that has ended."""
+    if whole:  # the usual line first, without a regular expression (it is on every request)
+        method, _, rest = line.partition(b" ")
+        target, _, version = rest.partition(b" ")
+        usual = version in _USUAL_VERSIONS and target[:1] == b"/"
+        if usual and method in IMPLEMENTED and b"#" not in target:
+            return None
     found = _REQUEST_LINE.fullmatch(line) if whole else None
     if found is None:
         begun = _METHOD.match(line)
@@ -145,7 +152,7 @@ def from_absolute_form(target: bytes, headers: Headers) -> tuple[bytes, Headers]
     """For an absolute-form target, its origin-form (path and query) and the headers with its
     authority as ``Host`` (RFC 9112 §3.2.2); 400 for an authority that is not a valid host
     or holds userinfo (RFC 9110 §4.2.4); None for any other target."""
-    found = _ABSOLUTE.fullmatch(target)
+    found = None if target[:1] == b"/" else _ABSOLUTE.fullmatch(target)
     if found is None:
         return None
     authority, path = found.groups()

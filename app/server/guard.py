@@ -89,6 +89,11 @@ class Guard:
         else:
             self.answer(transport, *refusal)
 
+    @property
+    def pending(self) -> bool:
+        """A refusal waits for the answers before it (``refuse`` with ``behind``)."""
+        return self._deferred is not None
+
     def flush(self, transport: asyncio.Transport) -> None:
         """Send the answer ``refuse`` kept back, once the earlier answers are written."""
         refusal, self._deferred = self._deferred, None
@@ -119,7 +124,9 @@ class Guard:
             *(f"{name}: {value}" for name, value in headers),
         ]
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-        if transport.can_write_eof() and Guard.draining < DRAINING:
+        if self.half_closed:  # the client sent all it will: nothing is left unread
+            transport.close()
+        elif transport.can_write_eof() and Guard.draining < DRAINING:
             transport.write_eof()
             Guard.draining += 1
             self._draining = True

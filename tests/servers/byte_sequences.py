@@ -260,6 +260,12 @@ TABLE = [
         SERVED,
     ),
     Case(
+        "refused-behind-three-pipelined",
+        sized(LEN) * 3 + get(b"FOO /health HTTP/1.1", b"host: t"),
+        (201, 201, 201, 501),
+        METHOD,
+    ),
+    Case(
         "smuggled-behind-content-length-and-chunked",
         post(b"content-length: 5", b"transfer-encoding: chunked", body=b"0\r\n\r\n") + sized(LEN),
         (400,),

@@ -192,3 +192,13 @@ def test_a_pipelined_head_that_never_ends_is_408_after_the_answers_before_it(
     raw = server.talk(post() * 3 + b"GET /health HTTP/1.1\r\nhost: t\r\n")
     assert statuses(raw) == [201, 201, 201, 408]
     assert raw.endswith(b'{"detail":"Request headers not received in time"}')
+
+
+def test_empty_lines_alone_are_timed_as_a_head(server: Server) -> None:
+    """Empty lines before a request line are ignored (RFC 9112 §2.2), but they do not hold a
+    connection open: a client sending only CRLFs gets 408 when the head timeout runs out."""
+    started = time.monotonic()
+    raw = server.talk(*[b"\r\n"] * 20, pause=0.5)
+    assert statuses(raw) == [408]
+    assert raw.endswith(b'{"detail":"Request headers not received in time"}')
+    assert LIMITS.head_timeout - 0.001 <= server.answered - started < LIMITS.head_timeout + 1
