@@ -6,7 +6,7 @@ uvicorn process serves ``create_app()`` with the limits of ``ServerLimits`` (hea
 header/body read time, idle time, open connections, the cap fitted to the open-file limit:
 ``fit_open_files``); SIGINT or SIGTERM lets in-flight
 requests finish (at most ``drain_timeout`` seconds), runs the app's shutdown once and exits 0;
-a second SIGINT cancels what is still running.
+a second SIGINT ends the process at once, killed by SIGINT (``app.server.interrupt``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from app.config import ConfigError, exit_for, load_settings
 from app.server.bounded import BoundedConfig, BoundedH11Protocol
+from app.server.interrupt import InterruptibleServer
 from app.server.limits import ServerLimits, fit_open_files, log_config
 
 DEFAULTS = ServerLimits()
@@ -89,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if warning:  # once uvicorn's logging is configured
         logging.getLogger("app.server").warning(warning)
-    server = uvicorn.Server(config)
+    server = InterruptibleServer(config)
     # After a graceful shutdown uvicorn raises the SIGINT it received again: the drain is done.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contract.gateway_routes import match_route
+from devtools.gateway.access_log import AccessRecord, Served
 from devtools.gateway.authorizer import Authorizer, Denied
 from devtools.gateway.cors_configuration import (
     CorsConfiguration,
@@ -84,6 +85,7 @@ class LambdaContext:
     function_version: str = "$LATEST"
     log_group_name: str = ""
     log_stream_name: str = ""
+    served: Served = field(default_factory=Served)  # the integration's note for the access log
 
     def __post_init__(self) -> None:
         self.invoked_function_arn = (
@@ -165,17 +167,25 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
 
 async def _serve(request: Request, config: GatewayConfig, function: Integration) -> Response:
     request_id = new_request_id()
+    access = AccessRecord(
+        request_id,
+        request.client.host if request.client else "",
+        request.method,
+        request.url.path,
+        arrived=time.monotonic(),
+    )
     try:
         if config.cors is not None and _preflight_answered_by_gateway(request):
             answer = preflight_response(config.cors, request.headers)
         else:
-            answer = await _answer(request, config, function, request_id)
+            answer = await _answer(request, config, function, access)
             if config.cors is not None:
                 apply_cors(config.cors, request.headers, answer)
     except Exception:  # a fault of the emulator's own: still API Gateway's shape
         logger.exception("the gateway emulator failed (%s)", request_id)
         answer = gateway_error(500, "Internal Server Error")
     answer.headers["apigw-requestid"] = request_id
+    access.log(answer.status_code)
     return answer
 
 
@@ -188,8 +198,9 @@ def _preflight_answered_by_gateway(request: Request) -> bool:
 
 
 async def _answer(
-    request: Request, config: GatewayConfig, function: Integration, request_id: str
+    request: Request, config: GatewayConfig, function: Integration, access: AccessRecord
 ) -> Response:
+    request_id = access.request_id
     scope = request.scope
     raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
     raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -203,7 +214,9 @@ async def _answer(
     route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
+    access.route_key = route.route_key
     if config.throttle is not None and not config.throttle.admit(route.route_key):
+        access.throttled = "stage"
         return gateway_error(429, "Too Many Requests")
     claims = None
     if not route.public:
@@ -228,6 +241,7 @@ async def _answer(
     if config.events is not None:
         config.events.append(event)
     context = LambdaContext(config.function_name, config.memory_limit_in_mb, time.monotonic())
+    invoked = time.monotonic()
     try:
         result = await function.invoke(event, context, config.timeout)
     except TimeoutError:
@@ -239,6 +253,8 @@ async def _answer(
     except Exception:
         logger.exception("the function raised (%s)", request_id)
         return gateway_error(500, "Internal Server Error")
+    finally:
+        access.served(context.served, time.monotonic() - invoked)
     try:
         return to_response(result)
     except MalformedResponse as exc:
