@@ -44,8 +44,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m app.server",
         description="Serve the app with uvicorn, each client's share of it bounded.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
     parser.add_argument(
         "--http",
         choices=["auto", "h11", "httptools"],
@@ -53,7 +53,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="uvicorn's HTTP parser (auto: httptools when installed, else h11)",
     )
     parser.add_argument("--log-level", default="info", help="uvicorn's own log level")
-    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no line per request",
+    )
     for field in dataclasses.fields(ServerLimits):
         default = getattr(DEFAULTS, field.name)
         parser.add_argument(
