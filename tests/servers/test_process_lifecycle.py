@@ -34,6 +34,14 @@ def user_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**inherited, "STORE_URL": f"sqlite:///{tmp_path / 'orders.db'}", **extra}
 
 
+def default_sigint() -> None:
+    """In the child, before it runs: SIGINT's default disposition, as a terminal's foreground
+    job has it. A background job of a non-interactive shell (``make test &``) starts with
+    SIGINT ignored, and children inherit that: make would then ignore the Ctrl-C these tests
+    send, and Python would install no handler of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def make(target: str, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
     """``make <target>`` in a process group of its own, as a terminal's foreground job."""
@@ -42,6 +50,7 @@ def make(target: str, env: dict[str, str], port: int) -> Iterator[subprocess.Pop
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -112,9 +121,13 @@ def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path) -> None:
         time.sleep(0.3)
         started = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
+        log = proc.communicate(timeout=30)[0]
         assert time.monotonic() - started < 1.5  # the greeting still had ~1.7 s to go
         thread.join(timeout=30)
+    assert "second Ctrl-C: exiting now" in log, log
+    assert "Traceback" not in log, log
+    assert not MAKE_ERROR.search(log), log
+    assert proc.returncode == -signal.SIGINT
 
 
 def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
@@ -124,6 +137,7 @@ def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
         cwd=ROOT,
         env=user_env(tmp_path, GREET_DELAY="5"),
         start_new_session=True,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
