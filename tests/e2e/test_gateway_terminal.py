@@ -23,37 +23,12 @@ import pytest
 from devtools import dev_issuer
 from devtools.ports import free_port
 from tests.smoke_runner import smoke_suite
+from tests.support import alive, descendants
 
 ROOT = Path(__file__).parents[2]
 APP_VARIABLES = ("STORE_URL", "IDENTITY_MODE", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL")
 ENVIRONMENTS = 10  # the dev stage's reserved concurrency
 STOP_WITHIN = 3.0  # seconds from Ctrl-C to exit, environments and their servers stopped
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process below ``pid`` (from /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "\nState:\tZ" not in status
 
 
 def _start(port: int, env: dict[str, str], log_file: Path, output: Path) -> subprocess.Popen[str]:
@@ -120,7 +95,7 @@ def test_the_gateway_at_a_terminal(tmp_path: Path) -> None:
             greetings = list(pool.map(lambda _: httpx.get(f"{base_url}/hi", timeout=40), range(4)))
         assert 429 in [g.status_code for g in greetings]
         time.sleep(0.5)  # the last access lines reach the file
-        children = _descendants(process.pid)
+        children = descendants(process.pid)
         started = time.monotonic()
         process.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C does
         process.wait(timeout=30)
@@ -145,7 +120,7 @@ def test_the_gateway_at_a_terminal(tmp_path: Path) -> None:
     assert "Traceback" not in terminal, terminal
     assert stopped <= STOP_WITHIN, (stopped, terminal)
     assert children
-    assert not [pid for pid in children if _alive(pid)]
+    assert not [pid for pid in children if alive(pid)]
     assert process.returncode == -signal.SIGINT
     records = [json.loads(line) for line in log_file.read_text().splitlines()]
     statuses = {r["status"] for r in records if r.get("type") == "gateway.access"}

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from devtools.ports import free_port
-from tests.support import wait_until_serving
+from tests.support import alive, descendants, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 GREETING = '"Hello, async FastAPI!"'
@@ -112,11 +112,13 @@ def test_one_ctrl_c_drains_the_request_in_flight_and_shuts_down_once(
     assert status == -signal.SIGINT
 
 
-def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["run", "gateway"])
+def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path, target: str) -> None:
     port = free_port()
-    env = user_env(tmp_path, PORT=str(port), GREET_DELAY="3")
-    with make("run", env, port) as proc:
+    env = user_env(tmp_path, PORT=str(port), GATEWAY_PORT=str(port), GREET_DELAY="3")
+    with make(target, env, port) as proc:
         thread, _ = greet_in_background(port)
+        children = descendants(proc.pid)  # with make gateway: the Lambda environments
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(0.3)
         started = time.monotonic()
@@ -128,6 +130,7 @@ def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path) -> None:
     assert "Traceback" not in log, log
     assert not MAKE_ERROR.search(log), log
     assert proc.returncode == -signal.SIGINT
+    assert not [pid for pid in children if alive(pid)]
 
 
 def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
