@@ -12,7 +12,8 @@ import logging
 import time
 from typing import Any
 
-from devtools.gateway.server import FunctionError, LambdaContext
+from devtools.gateway.function import LambdaContext
+from devtools.gateway.server import FunctionError
 from devtools.lambda_runtime.local_lambda import LocalLambda
 from devtools.lambda_runtime.reports import Report
 
