@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 logger = logging.getLogger("devtools.gateway.access")
 
@@ -46,7 +46,7 @@ class AccessRecord:
     environment: int | None = None
     start: str | None = None
     throttled: str | None = None  # "stage" or "lambda"
-    arrived: float = 0.0  # time.monotonic() at arrival
+    arrived: float = field(default_factory=time.monotonic)  # when the request arrived
 
     def served(self, served: Served, integration_seconds: float) -> None:
         self.environment = served.environment

@@ -113,7 +113,6 @@ async def _serve(request: Request, config: GatewayConfig, function: Integration)
         request.client.host if request.client else "",
         request.method,
         request.url.path,
-        arrived=time.monotonic(),
     )
     try:
         if config.cors is not None and _preflight_answered_by_gateway(request):
