@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -131,6 +132,39 @@ def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path, target: str) -> None:
     assert not MAKE_ERROR.search(log), log
     assert proc.returncode == -signal.SIGINT
     assert not [pid for pid in children if alive(pid)]
+
+
+def test_ctrl_c_on_make_moto_ends_it_without_an_error(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        ["make", "-s", "moto", f"MOTO_PORT={port}"],  # noqa: S607 - make from PATH
+        cwd=ROOT,
+        env=user_env(tmp_path),
+        start_new_session=True,
+        preexec_fn=default_sigint,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[0]
+                assert time.monotonic() < deadline, "make moto did not start"
+                time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        log = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert not MAKE_ERROR.search(log), log  # was "make: *** [Makefile:..: moto] Error 130"
+    assert "Traceback" not in log, log
+    assert proc.returncode == -signal.SIGINT
 
 
 def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
