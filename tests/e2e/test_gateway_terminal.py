@@ -112,9 +112,9 @@ def test_the_gateway_at_a_terminal(tmp_path: Path) -> None:
     first_served = next(i for i, line in enumerate(lines) if " env " in line)
     later = lines[first_served:]
     assert any(" GET /orders 401 " in line for line in later), terminal
-    assert any(" GET /hi 429 " in line and "throttled (stage)" in line for line in later)
-    assert "platform.report" not in terminal  # at a terminal: the JSON is a file away
-    assert "Application startup complete" in terminal
+    assert any(" GET /hi 429 " in line and "throttled (stage)" in line for line in later), terminal
+    assert "platform.report" not in terminal, terminal  # at a terminal: the JSON is a file away
+    assert "Application startup complete" in terminal, terminal
     # Ctrl-C: said what it does, every environment and server stopped together, nothing left.
     assert f"stopping {len(environments)} environments" in terminal, terminal
     assert "Traceback" not in terminal, terminal
