@@ -26,7 +26,7 @@ CONTEXT ?=
 TEST_WORKERS ?= 2
 CDK := npx --no-install cdk
 
-.PHONY: help setup setup-serve check run gateway smoke test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
+.PHONY: help setup setup-serve check run gateway smoke verify test fuzz lint format token bench bench-greeting bench-dynamodb bench-lambda bench-runtime moto dynamodb-table clean synth deploy destroy npm-ci
 
 # Variables that the help texts below name, such as $(PORT): `make help` shows their values in
 # the text and names each knob after it ("… [PORT=8000]"): `make run PORT=8001` moves it.
@@ -75,6 +75,11 @@ smoke: setup ## Black-box end-to-end suite against BASE_URL=<url> [TOKEN=<jwt>] 
 	@test -n "$$BASE_URL" || { echo 'set BASE_URL=<url of a running instance> (and TOKEN=<jwt> if it needs one)'; exit 2; }
 	@echo "BASE_URL=$$BASE_URL TOKEN=$${TOKEN:+<hidden>} $(UV) run --no-sync pytest -p no:cacheprovider smoke"
 	@$(UV) run --no-sync pytest -p no:cacheprovider smoke
+
+# TOKEN (command line or environment) reaches the check through the environment, as for smoke.
+CREATE_USER ?=
+verify: setup ## Prove the deployed $(STAGE) stack works: outputs, public routes, 401, TOKEN=<jwt> or CREATE_USER=1 (a test user, deleted after), smoke suite, an alarm's mail
+	@$(UV) run --no-sync python -m infra.verify -c stage=$(STAGE) $(CONTEXT) $(if $(CREATE_USER),--create-user)
 
 LINT := $(UV) run --no-sync ruff check . && $(UV) run --no-sync ruff format --check . \
 	&& $(UV) run --no-sync mypy

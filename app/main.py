@@ -110,7 +110,7 @@ def create_app(
 
         # Outermost of the app's middleware: a 413 is measured too.
         app.add_middleware(EmfMetricsMiddleware, stage=settings.stage)
-    register_error_handlers(app)
+    register_error_handlers(app)  # and the bug guard, outside the layers above, inside CORS
     scheme = identity.openapi_scheme if isinstance(identity, DemandsCredentials) else None
     complete_document(app, scheme)
     if settings.cors_origins:  # added last: outermost, so that 401s and 413s reach the page too

@@ -1,10 +1,12 @@
-"""The HTTP API: the shared route table, a JWT authorizer, throttling, JSON access logs, CORS."""
+"""The HTTP API: the shared route table, a JWT authorizer, throttling, JSON access logs, CORS.
+
+The stage's default limits apply to the owners' routes; every anonymous route has its own
+(``infra/anonymous.py``), bounded together by the reserved concurrency.
+"""
 
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, Validations
@@ -17,17 +19,10 @@ from constructs import Construct
 
 from app.contract import cors
 from app.contract.gateway_routes import gateway_routes
+from infra.anonymous import anonymous_throttles
 from infra.auth import JwtIssuer
 from infra.compute import log_group
 from infra.context import StageConfig
-
-# The public greeting awaits GREET_DELAY inside the function: on Lambda each such request holds a
-# whole execution environment that long, plus the app's own time and, on a new environment, a
-# SnapStart restore (this much, at most, for both).
-GREETING_ROUTE = "ANY /hi"  # app/contract/gateway_routes.py
-GREETING_OVERHEAD_SECONDS = 0.5
-# At most this share of the reserved concurrency may be held by anonymous greetings.
-ANONYMOUS_SHARE = 0.5
 
 # One JSON object per request (HTTP API $context variables).
 ACCESS_LOG_FIELDS = {
@@ -105,44 +100,17 @@ class OrdersHttpApi(Construct):
             ),
             access_log_settings=_JsonAccessLogs(apigwv2.LogGroupLogDestination(self.access_logs)),
         )
-        greeting = greeting_throttle(config)
-        if greeting is not None:
+        throttles = anonymous_throttles(config)
+        if throttles:
             stage = self.stage.node.default_child
             assert isinstance(stage, apigwv2.CfnStage)  # noqa: S101 - HttpStage's resource
             stage.route_settings = {
-                GREETING_ROUTE: {
-                    "ThrottlingRateLimit": greeting.rate,
-                    "ThrottlingBurstLimit": greeting.burst,
-                }
+                key: {"ThrottlingRateLimit": t.rate, "ThrottlingBurstLimit": t.burst}
+                for key, t in throttles.items()
             }
             # Route settings may only name routes that exist when the stage is deployed.
-            self.stage.node.add_dependency(routes[GREETING_ROUTE])
-
-
-@dataclass(frozen=True, slots=True)
-class Throttle:
-    rate: float  # requests per second
-    burst: int  # token bucket size
-
-
-def greeting_throttle(config: StageConfig) -> Throttle | None:
-    """The ``ANY /hi`` route's throttle: anonymous greetings can hold at most
-    ``ANONYMOUS_SHARE`` of the reserved concurrency, so owners always keep the rest.
-
-    A token bucket admits at most ``burst + rate * T`` requests in any ``T`` seconds; each
-    holds an environment for ``T = GREET_DELAY + GREETING_OVERHEAD_SECONDS``, so at most that
-    many are in flight at once (Little's law, worst case). Never above the stage's default
-    limits; None without a reservation (no share to keep).
-    """
-    if not config.reserved_concurrency:
-        return None
-    budget = config.reserved_concurrency * ANONYMOUS_SHARE
-    hold = config.greet_delay + GREETING_OVERHEAD_SECONDS
-    burst = min(config.throttle_burst, max(1, int(budget // 10)))
-    rate = min(config.throttle_rate, math.floor((budget - burst) / hold * 100) / 100)
-    if rate <= 0:  # too small a reservation for even one greeting at a time: closed
-        return Throttle(0.0, 0)
-    return Throttle(rate, burst)
+            for key in throttles:
+                self.stage.node.add_dependency(routes[key])
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)

@@ -8,54 +8,38 @@ ones; all need 2 breaching periods out of 3, so one slow request on a quiet stag
 Throttles (Lambda's and DynamoDB's) page but never roll a deployment back: they follow traffic
 and capacity, not the version. The ``Canary*`` alarms watch the version the alias was last
 deployed with (Lambda's ``ExecutedVersion`` dimension, the app's ``version``), so a canary's 10 %
-is judged on its own; they alone roll a deployment back.
+is judged on its own; they alone roll a deployment back. Each version gets alarms of its own
+(``orders-api-<stage>-CanaryErrors-v<version>``, a logical id per version): an alarm CloudFormation
+merely updated would keep its state, and one left in ALARM by a failing version would roll back
+the fix deployed after it at once. New alarms start in INSUFFICIENT_DATA and judge only the new
+version; CloudFormation deletes the previous version's once the update succeeds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from app.contract import metrics
-from app.contract.table import DYNAMODB_ACTIONS
+from infra.alarm_topic import alarm_topic
 from infra.context import StageConfig
+from infra.dashboard import golden_signals
+from infra.versioned import per_version
+from infra.watched import TABLE_OPERATIONS, Monitored
 
-# Every DynamoDB operation the store calls (its IAM actions, and the transactions they allow).
-TABLE_OPERATIONS = tuple(
-    dynamodb.Operation[
-        "".join("_" + c if c.isupper() else c for c in a.split(":")[1]).lstrip("_").upper()
-    ]
-    for a in (*DYNAMODB_ACTIONS, "dynamodb:TransactWriteItems")
-)
 # Below this many requests in a period, the 5xx share counts as 0 (2 requests, 1 error ≠ 50 %).
 MIN_REQUESTS_FOR_RATE = 10
 # What the new version does itself, and all a deployment rolls back on: Lambda's errors and
 # duration of its invocations, and the app's own 500s (which Lambda does not count as errors).
 CANARY_ALARMS = ("CanaryErrors", "CanaryDurationP99", "CanaryInternalErrors")
 ROLLBACK_ALARMS = CANARY_ALARMS
-
-
-@dataclass(frozen=True)
-class Monitored:
-    """What the alarms watch."""
-
-    alias: lambda_.Alias
-    function: lambda_.Function
-    api: apigwv2.HttpApi
-    table: dynamodb.TableV2
-    log_group: logs.ILogGroup
+# Never fires on its own (no one emits its metric): `make verify` sets it to ALARM to prove that a
+# notification reaches the topic (infra/verify/), without touching an alarm CodeDeploy reads.
+NOTIFICATION_CHECK = "NotificationCheck"
+NOTIFICATION_CHECK_METRIC = "NotificationCheck"
 
 
 class OrdersMonitoring(Construct):
@@ -68,75 +52,17 @@ class OrdersMonitoring(Construct):
         self.config = config
         canary = config.deployment != "all-at-once"
         self.period = Duration.minutes(1 if config.is_prod or canary else 5)
-        self.topic = self._topic()
+        self.topic = alarm_topic(self, config, self.alarm_prefix)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         self._alarms(watched)
         self.rollback_alarms = [self.alarms[name] for name in ROLLBACK_ALARMS]
         self.canary_alarms = [self.alarms[name] for name in CANARY_ALARMS]
-        self.dashboard = self._dashboard(watched)
+        self.dashboard = golden_signals(self, config, watched)
 
     @property
     def alarm_prefix(self) -> str:
         """Every alarm's name starts with it; the topic and its key trust only these alarms."""
         return f"orders-api-{self.config.stage}-"
-
-    def _topic(self) -> sns.Topic:
-        # CloudWatch publishes to an encrypted topic only with a customer managed key it may use.
-        key = kms.Key(
-            self,
-            "TopicKey",
-            description=f"Orders API ({self.config.stage}) alarm topic encryption",
-            enable_key_rotation=True,
-            # dev's goes with the stack, as its other resources do (deleted after the waiting
-            # period KMS requires, 7 to 30 days); prod's outlives it like its table and logs.
-            removal_policy=RemovalPolicy.RETAIN if self.config.is_prod else RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
-        topic = sns.Topic(
-            self,
-            "Alarms",
-            display_name=f"Orders API ({self.config.stage}) alarms",
-            master_key=key,
-            enforce_ssl=True,
-        )
-        # A topic policy replaces SNS's default one, and enforce_ssl's holds only a Deny: CloudWatch
-        # is allowed explicitly, on behalf of this stack's alarms only (confused deputy), on the
-        # topic and on the key SNS encrypts with while CloudWatch publishes.
-        cloudwatch_alarms = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsPublish",
-                principals=[cloudwatch_alarms],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions=self._alarm_source(),
-            )
-        )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsEncrypt",
-                principals=[cloudwatch_alarms],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-                conditions=self._alarm_source(),
-            )
-        )
-        if self.config.alarm_email:
-            topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
-        return topic
-
-    def _alarm_source(self) -> dict[str, dict[str, str]]:
-        stack = Stack.of(self)
-        alarms = stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name=f"{self.alarm_prefix}*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        return {
-            "StringEquals": {"aws:SourceAccount": stack.account},
-            "ArnLike": {"aws:SourceArn": alarms},
-        }
 
     def _alarms(self, w: Monitored) -> None:
         t = self.config.alarms
@@ -165,6 +91,7 @@ class OrdersMonitoring(Construct):
             self._version_metric(w, "Errors", "Sum"),
             t.errors,
             "The version deployed last failed (crash, timeout, out of memory) on the live alias.",
+            version=w.alias.version,
         )
         self._alarm(
             "CanaryDurationP99",
@@ -172,6 +99,7 @@ class OrdersMonitoring(Construct):
             timeout_ms * t.duration_percent / 100,
             f"The version deployed last has a p99 duration above {t.duration_percent} % of the "
             f"{timeout_ms} ms timeout.",
+            version=w.alias.version,
         )
         self._alarm(
             "CanaryInternalErrors",
@@ -187,6 +115,7 @@ class OrdersMonitoring(Construct):
             ),
             t.errors,
             "The version deployed last answered HTTP 500 (an unexpected failure in the app).",
+            version=w.alias.version,
         )
         server_errors = w.api.metric_server_error(period=p, statistic="Sum")
         requests = w.api.metric_count(period=p, statistic="Sum")
@@ -225,6 +154,19 @@ class OrdersMonitoring(Construct):
             t.dynamodb_errors,
             "DynamoDB answered internal errors.",
         )
+        self._alarm(
+            NOTIFICATION_CHECK,
+            cloudwatch.Metric(
+                namespace=metrics.NAMESPACE,
+                metric_name=NOTIFICATION_CHECK_METRIC,
+                dimensions_map={metrics.STAGE_DIMENSION: self.config.stage},
+                statistic="Sum",
+                period=p,
+            ),
+            1,
+            "Never fires on its own: `make verify` sets it to ALARM to prove that notifications "
+            "reach the topic; it returns to OK at its next evaluation.",
+        )
         if self.config.reserved_concurrency:
             limit = self.config.reserved_concurrency * t.concurrency_percent / 100
             concurrency = w.function.metric(
@@ -254,12 +196,19 @@ class OrdersMonitoring(Construct):
         )
 
     def _alarm(
-        self, name: str, metric: cloudwatch.IMetric, threshold: float, description: str
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        description: str,
+        *,
+        version: lambda_.IVersion | None = None,
     ) -> None:
+        """An alarm notifying the topic; with ``version``, one of that version's own."""
         alarm = cloudwatch.Alarm(
             self,
             name,
-            alarm_name=self.alarm_prefix + name,
+            alarm_name=self.alarm_prefix + name + (f"-v{version.version}" if version else ""),
             metric=metric,
             alarm_description=description + " Runbook: docs/operations.md.",
             threshold=threshold,
@@ -270,83 +219,6 @@ class OrdersMonitoring(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(self.topic))
         alarm.add_ok_action(actions.SnsAction(self.topic))
+        if version is not None:
+            per_version(alarm, version)
         self.alarms[name] = alarm
-
-    def _dashboard(self, w: Monitored) -> cloudwatch.Dashboard:
-        p = Duration.minutes(1)
-        stage = {metrics.STAGE_DIMENSION: self.config.stage}
-
-        def app(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=metrics.NAMESPACE,
-                metric_name=name,
-                dimensions_map=stage,
-                statistic=statistic,
-                period=p,
-            )
-
-        def graph(title: str, *left: cloudwatch.IMetric) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=list(left), width=8, height=6)
-
-        dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"orders-api-{self.config.stage}"
-        )
-        dashboard.add_widgets(
-            graph(
-                "Traffic",
-                w.api.metric_count(period=p, statistic="Sum"),
-                w.alias.metric_invocations(period=p),
-            ),
-            graph(
-                "Errors",
-                w.api.metric_server_error(period=p),
-                w.api.metric_client_error(period=p),
-                w.alias.metric_errors(period=p),
-            ),
-            graph(
-                "Latency p50/p99 (ms)",
-                w.api.metric_latency(period=p, statistic="p50"),
-                w.api.metric_latency(period=p, statistic="p99"),
-                w.alias.metric_duration(period=p, statistic="p50"),
-                w.alias.metric_duration(period=p, statistic="p99"),
-            ),
-        )
-        dashboard.add_widgets(
-            graph(
-                "Throttles",
-                w.alias.metric_throttles(period=p),
-                w.table.metric_throttled_requests_for_operations(
-                    operations=list(TABLE_OPERATIONS), period=p
-                ),
-            ),
-            graph(
-                "Concurrency",
-                w.function.metric("ConcurrentExecutions", period=p, statistic="Maximum"),
-            ),
-            graph(
-                "Orders",
-                *(app(name) for name in metrics.BUSINESS_COUNTS),
-            ),
-        )
-        dashboard.add_widgets(
-            # Under SnapStart a new environment restores the snapshot: restoreReport is the
-            # cold start. initReport comes from publishing a version (the snapshot's init).
-            cloudwatch.LogQueryWidget(
-                title="Cold starts (SnapStart restores)",
-                log_group_names=[w.log_group.log_group_name],
-                query_lines=[
-                    'filter type = "platform.restoreReport"',
-                    "stats count(*) as restores by bin(5m)",
-                ],
-                view=cloudwatch.LogQueryVisualizationType.BAR,
-                width=12,
-                height=6,
-            ),
-            graph(
-                "Requests and server errors by the app",
-                app(metrics.REQUESTS),
-                app(metrics.SERVER_ERRORS),
-                app(metrics.LATENCY, "p99"),
-            ),
-        )
-        return dashboard

@@ -72,7 +72,7 @@ def check(action: str, config: StageConfig) -> Target:
     profile = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
     try:
-        region = _region(session)
+        region = cli_region(session)
         if action == "deploy" and (problem := region_problem(region, _partition(session, region))):
             raise PreflightError(problem)
         credentials = session.get_credentials()
@@ -157,7 +157,8 @@ def _deployed_function(session: botocore.session.Session, region: str, stack: st
     return outputs.get("FunctionName")
 
 
-def _region(session: botocore.session.Session) -> str:
+def cli_region(session: botocore.session.Session) -> str:
+    """The Region the CDK CLI deploys an environment-agnostic stack to."""
     for name in REGION_VARIABLES:
         if os.environ.get(name):
             return os.environ[name]

@@ -17,7 +17,8 @@ from infra.bundling import lambda_code
 from infra.compute import OrdersFunction
 from infra.context import StageConfig
 from infra.deployment import SafeDeployment
-from infra.monitoring import Monitored, OrdersMonitoring
+from infra.monitoring import NOTIFICATION_CHECK, OrdersMonitoring
+from infra.watched import Monitored
 
 KEY_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -90,6 +91,12 @@ class OrdersApiStack(Stack):
         )
         CfnOutput(self, "JwtIssuer", value=jwt.issuer, description="Issuer the API trusts")
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        CfnOutput(
+            self,
+            "NotificationCheckAlarm",
+            value=monitoring.alarms[NOTIFICATION_CHECK].alarm_name,
+            description="The alarm `make verify` sets to ALARM to prove notifications arrive",
+        )
         CfnOutput(self, "DashboardName", value=monitoring.dashboard.dashboard_name)
         if jwt.user_pool is not None and jwt.client is not None:
             CfnOutput(self, "UserPoolId", value=jwt.user_pool.user_pool_id)

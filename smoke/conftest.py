@@ -7,6 +7,7 @@ uvicorn, the gateway emulator or the deployed API alike.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
@@ -16,6 +17,22 @@ import pytest
 
 TIMEOUT = 40.0  # above API Gateway's 30 s integration timeout (GET /hi may be slow on purpose)
 ORDER = {"order": [{"product": "cappuccino", "size": "medium", "quantity": 2}]}
+# A deployed stage throttles its public routes tightly (a few requests per second, one at a time
+# in dev: infra/anonymous.py); a 429 is waited out this long before it counts.
+THROTTLE_PATIENCE = 30.0
+
+
+class WaitOutThrottling(httpx.HTTPTransport):
+    """Sends a request again while API Gateway answers 429, for at most THROTTLE_PATIENCE s."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + THROTTLE_PATIENCE
+        while True:
+            response = super().handle_request(request)
+            if response.status_code != 429 or time.monotonic() > deadline:
+                return response
+            response.close()
+            time.sleep(2.0)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -67,7 +84,9 @@ def url(path: str) -> str:
 @pytest.fixture(scope="session")
 def anonymous() -> Iterator[httpx.Client]:
     """A client without credentials."""
-    with httpx.Client(base_url=base_url(), timeout=TIMEOUT) as client:
+    with httpx.Client(
+        base_url=base_url(), timeout=TIMEOUT, transport=WaitOutThrottling()
+    ) as client:
         yield client
 
 
@@ -75,7 +94,9 @@ def anonymous() -> Iterator[httpx.Client]:
 def client() -> Iterator[httpx.Client]:
     """A client with ``Authorization: Bearer $TOKEN`` when TOKEN is set."""
     headers = {"authorization": f"Bearer {token()}"} if token() else {}
-    with httpx.Client(base_url=base_url(), headers=headers, timeout=TIMEOUT) as client:
+    with httpx.Client(
+        base_url=base_url(), headers=headers, timeout=TIMEOUT, transport=WaitOutThrottling()
+    ) as client:
         yield client
 
 

@@ -22,14 +22,21 @@ class ControlledStore:
         self.lose_next_claims = 0
 
     async def claim_idempotency(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
     ) -> IdempotencyRecord | None:
         """The real claim; before it, as told, the key "changes hands" (``ClaimLost``)."""
         if self.lose_next_claims:
             self.lose_next_claims -= 1
             raise ClaimLost
         return await self.inner.claim_idempotency(
-            owner, key, fingerprint, now=now, lease_until=lease_until
+            owner, key, fingerprint, token=token, now=now, lease_until=lease_until
         )
 
     async def add(self, order: Order, *, completes: Completion | None = None) -> None:

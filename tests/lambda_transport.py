@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -183,6 +184,8 @@ def check_proxy_response(result: object) -> dict[str, Any]:
     cookies = result.get("cookies", [])
     assert isinstance(cookies, list), result
     assert all(isinstance(c, str) for c in cookies), result
+    # API Gateway reads the response as UTF-8 JSON: every string in it must have a UTF-8 spelling.
+    json.dumps(result, ensure_ascii=False).encode()
     return result
 
 

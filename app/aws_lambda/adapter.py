@@ -32,7 +32,7 @@ from app.aws_lambda.lifespan import Lifespan
 from app.aws_lambda.sources import BadEvent, infer
 from app.aws_lambda.sources.alb import Alb
 from app.aws_lambda.sources.base import ProxyResponse
-from app.http.answers import Answer, answer_if_not_started, error_body
+from app.http.answers import Answer, answer_if_not_started, error_body, printable
 from app.http.middleware.request_ids import gateway_request_id, trace_id
 
 logger = logging.getLogger("app.lambda")
@@ -116,7 +116,8 @@ class LambdaAdapter:
                 # Whatever check() missed and Mangum cannot read is still the event's fault.
                 raise BadEvent(f"unreadable event ({type(exc).__name__})") from exc
         except BadEvent as exc:
-            reason = str(exc)[:200]  # may quote a client's header name: keep it bounded
+            # It may quote a client's header name: bounded, and writable as UTF-8 (log and body).
+            reason = printable(str(exc)[:200])
             logger.warning(
                 "Rejected Lambda event: %s",
                 reason,

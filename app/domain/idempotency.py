@@ -50,6 +50,7 @@ class Completion:
     key: str
     fingerprint: str
     expires_at: datetime
+    token: str  # the claim's own: only the attempt that holds the claim completes it
 
 
 def fingerprint(operation: str, **request: object) -> str:

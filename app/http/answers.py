@@ -20,8 +20,17 @@ _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 
 
 def error_body(detail: object) -> bytes:
-    """``{"detail": detail}`` encoded as the app's JSON responses are (compact UTF-8)."""
-    return _encode({"detail": detail}).encode()
+    """``{"detail": detail}`` encoded as the app's JSON responses are (compact UTF-8).
+
+    A lone surrogate quoted from a Lambda event (JSON can carry ``"\\ud800"``; UTF-8 cannot)
+    is written as its JSON escape, so an error about a bad input never fails to be sent.
+    """
+    return _encode({"detail": detail}).encode("utf-8", "backslashreplace")
+
+
+def printable(text: str) -> str:
+    """``text`` with what UTF-8 cannot spell (lone surrogates) as ``\\udXXX`` escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def send_error(send: Send, status: int, detail: object, *headers: Header) -> None:

@@ -26,6 +26,7 @@ from app.domain.orders import (
     StoreUnavailable,
 )
 from app.http.answers import error_body
+from app.http.middleware.unexpected import UnexpectedErrorMiddleware
 from app.identity.exceptions import JWKSUnavailable
 from app.identity.providers import NotAuthenticated
 
@@ -60,8 +61,8 @@ def _error(status: int, detail: object, headers: dict[str, str] | None = None) -
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
     status = next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), None)
-    if status is None:  # a domain error nobody mapped: a bug, answered as one
-        return await unexpected_error(request, exc)
+    if status is None:  # a domain error nobody mapped: a bug (UnexpectedErrorMiddleware)
+        raise exc
     headers = None
     if isinstance(exc, StoreUnavailable):
         headers = {"Retry-After": str(exc.retry_after)}
@@ -138,15 +139,13 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     return _error(422, validation_errors(exc.errors()))
 
 
-async def unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return _error(500, "Internal Server Error")
-
-
 def register_error_handlers(app: FastAPI) -> None:
+    """The app's error answers; a bug is answered by ``UnexpectedErrorMiddleware``, added here:
+    outside every layer added before this call (Starlette's own handler for ``Exception``
+    re-raises to the server, which then closes the keep-alive connection)."""
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(NotAuthenticated, not_authenticated)
     app.add_exception_handler(JWKSUnavailable, identity_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(Exception, unexpected_error)

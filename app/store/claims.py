@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -47,40 +48,53 @@ class Claim:
 async def claimed(
     store: OrderStore, owner: str, key: str, fingerprint: str, *, clock: Callable[[], datetime]
 ) -> AsyncIterator[Claim]:
-    """Claim ``key`` for the block; free it again if the block fails (it wrote nothing)."""
+    """Claim ``key`` for the block; free it again if the block fails (it wrote nothing).
+
+    The claim carries a token of this attempt's own through its completion and its release:
+    a retry of the same request has the same fingerprint, so matching on it would let this
+    attempt's late release drop the retry's claim.
+    """
+    token = uuid.uuid4().hex
     with one_budget(store.budget) as lease:
         now = clock()
-        held = await _claim(store, owner, key, fingerprint, now, now + lease)
+        held = await _claim(store, owner, key, fingerprint, token, now, now + lease)
         if held is not None:
             yield Claim(held_by=held, completes=None)
             return
+        completes = Completion(
+            key=key, fingerprint=fingerprint, expires_at=now + RETENTION, token=token
+        )
         try:
-            yield Claim(
-                None, Completion(key=key, fingerprint=fingerprint, expires_at=now + RETENTION)
-            )
+            yield Claim(None, completes)
         except ClaimLost:
             raise RequestInFlight from None  # another attempt holds the key now
         except BaseException:
-            await _release(store, owner, key, fingerprint)
+            await _release(store, owner, key, token)
             raise
 
 
 async def _claim(
-    store: OrderStore, owner: str, key: str, fingerprint: str, now: datetime, until: datetime
+    store: OrderStore,
+    owner: str,
+    key: str,
+    fingerprint: str,
+    token: str,
+    now: datetime,
+    until: datetime,
 ) -> IdempotencyRecord | None:
     """The store's claim, tried again while the key changes hands under it (bounded)."""
     for _ in range(CLAIM_ATTEMPTS):
         with contextlib.suppress(ClaimLost):
             return await store.claim_idempotency(
-                owner, key, fingerprint, now=now, lease_until=until
+                owner, key, fingerprint, token=token, now=now, lease_until=until
             )
     raise RequestInFlight  # another request keeps taking and freeing the key: retry later
 
 
-async def _release(store: OrderStore, owner: str, key: str, fingerprint: str) -> None:
+async def _release(store: OrderStore, owner: str, key: str, token: str) -> None:
     """Release the claim or, when the store cannot, wait until its lease is over."""
     try:
-        await store.release_idempotency(owner, key, fingerprint)
+        await store.release_idempotency(owner, key, token)
     except Exception as exc:
         logger.warning("Idempotency-Key claim not released (%r): waiting out its lease", exc)
         lease_ends = deadline()

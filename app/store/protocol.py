@@ -85,17 +85,29 @@ class OrderStore(Protocol):
         """
 
     async def claim_idempotency(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
     ) -> IdempotencyRecord | None:
         """Claim ``key`` for a request, atomically. None: claimed (new, or the old record had
         expired). Otherwise the live record, in flight or done, that holds the key.
+
+        ``token`` is the attempt's own (unique per claim): only a ``Completion`` or a release
+        with that token applies to the claim, so a late release of an earlier attempt with the
+        same fingerprint never drops a later attempt's claim.
 
         Raises ``ClaimLost`` when the claim failed because the key was held, but the record
         was gone when read back (released in between): the caller may try again.
         """
 
-    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        """Drop an in-flight claim (never a completed record) so the key can be used again;
+    async def release_idempotency(self, owner: str, key: str, token: str) -> None:
+        """Drop the in-flight claim ``token`` made (never a completed record, never another
+        attempt's claim) so the key can be used again;
         raise when that could not be done (``app.store.claims`` then waits out the lease)."""
 
     async def check(self) -> None:

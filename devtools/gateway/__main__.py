@@ -37,7 +37,12 @@ from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors_configuration import CorsConfiguration
 from devtools.gateway.runtime_python import require_runtime_python
-from devtools.gateway.server import INTEGRATION_TIMEOUT, GatewayConfig, create_gateway
+from devtools.gateway.server import (
+    INTEGRATION_TIMEOUT,
+    KEEP_ALIVE_SECONDS,
+    GatewayConfig,
+    create_gateway,
+)
 from devtools.gateway.terminal import (
     FORMATS,
     default_format,
@@ -237,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_config=logging_set_up,
         access_log=False,  # the gateway's own access log (access_log.py) replaces uvicorn's
         timeout_graceful_shutdown=ServerLimits().drain_timeout,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = InterruptibleServer(config, on_force_exit=service.kill_now if service else None)
     try:

@@ -34,6 +34,10 @@ logger = logging.getLogger("devtools.gateway")
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API quota "Payload size": 10 MB
 MAX_REQUEST_LINE_AND_HEADERS = 10240  # "Total combined size of request line and header values"
 INTEGRATION_TIMEOUT = 30.0  # "Maximum integration timeout": 30 seconds
+# An idle keep-alive connection is kept longer than client pools keep theirs (httpx and Node's
+# agent 5 s, aiohttp 15 s): a server that closes first races a client reusing the connection,
+# whose request then gets no status line. AWS documents no figure for API Gateway's own.
+KEEP_ALIVE_SECONDS = 75
 
 
 class Integration(Protocol):
@@ -160,7 +164,9 @@ async def _answer(
         return gateway_error(429, "Too Many Requests")
     claims = None
     if not route.public:
-        verdict = await config.authorizer.authorize(request.headers.get("authorization"))
+        # API Gateway joins repeated lines with a comma before its authorizer reads them.
+        authorization = ", ".join(request.headers.getlist("authorization")) or None
+        verdict = await config.authorizer.authorize(authorization)
         if isinstance(verdict, Denied):
             challenge = {"www-authenticate": verdict.www_authenticate}
             message = "Forbidden" if verdict.status == 403 else "Unauthorized"

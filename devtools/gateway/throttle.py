@@ -90,7 +90,7 @@ class StageThrottle:
         return cls(default, routes, clock)
 
     def describe(self) -> str:
-        """The limits in one line, e.g. ``ANY /hi 1.14/s burst 1; other routes 50/s burst 100``."""
+        """The limits in one line, e.g. ``ANY /hi 0.12/s burst 1; other routes 50/s burst 100``."""
         parts = [f"{key} {_text(limits)}" for key, limits in sorted(self.routes.items())]
         default = _text(self.default) if self.default else "unthrottled"
         return "; ".join([*parts, f"other routes {default}"])

@@ -496,3 +496,21 @@ def test_repeated_header_lines_get_the_answer_they_get_from_the_local_server(
         oid = client.post("/orders", json=order).json()["id"]
         tags = [("If-Match", '"7"'), ("If-Match", '"1"')]
         assert client.post(f"/orders/{oid}/pay", headers=tags).status_code == 200
+
+
+def test_two_authorization_lines_are_one_joined_value_the_authorizer_refuses(
+    start_gateway: StartGateway,
+) -> None:
+    """API Gateway joins repeated header lines with a comma before its JWT authorizer reads
+    them: "Bearer a, Bearer b" is no token, so two lines are a 401 even when each is valid."""
+    gateway = start_gateway()
+    token = gateway.token("alice")
+    with httpx.Client(base_url=gateway.base_url, timeout=30) as client:
+        lines = [("authorization", f"Bearer {token}"), ("authorization", f"Bearer {token}")]
+        refused = client.get("/orders", headers=lines)
+        assert refused.status_code == 401
+        assert refused.json() == {"message": "Unauthorized"}
+        assert 'error="invalid_token"' in refused.headers["www-authenticate"]
+        assert gateway.events == []  # the function never saw it
+        alone = client.get("/orders", headers={"authorization": f"Bearer {token}"})
+        assert alone.status_code == 200

@@ -114,6 +114,42 @@ def test_events_that_are_not_http_get_a_clear_error(
     assert any("not an HTTP event" in r.getMessage() for r in caplog.records)
 
 
+# A lone surrogate is a valid JSON string escape ("\\ud800"), so Lambda hands it to the function,
+# but it has no UTF-8 spelling: a message or log line that quotes it must still be written.
+LONE = "\ud800"
+
+
+def _multi_value_header_name(e: dict[str, Any]) -> None:
+    e["multiValueHeaders"] = {**e.get("multiValueHeaders", {}), LONE: "not a list"}
+
+
+def _multi_value_query_name(e: dict[str, Any]) -> None:
+    e["multiValueQueryStringParameters"] = {LONE + "x": [1]}
+
+
+def _request_id(e: dict[str, Any]) -> None:
+    e["requestContext"]["requestId"] = LONE
+    e["headers"]["host"] = "example.com:"
+
+
+@pytest.mark.parametrize("name", ["rest-api-v1", "http-api-v1", "alb"])
+@pytest.mark.parametrize("mutate", [_multi_value_header_name, _multi_value_query_name, _request_id])
+def test_a_message_quoting_an_unencodable_name_is_still_a_json_400(
+    handler: LambdaAdapter, name: str, mutate: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = at(name, "GET", "/hi")
+    mutate(event)
+    with caplog.at_level(logging.WARNING, logger="app.lambda"):
+        response = check_proxy_response(handler(event, None))
+    assert response["statusCode"] == 400, response
+    detail = json.loads(response["body"])["detail"]
+    assert detail.startswith("Bad request event: ")
+    for record in caplog.records:  # every line can be written out as UTF-8, none a traceback
+        record.getMessage().encode()
+        assert record.exc_info is None
+    assert any(r.getMessage().startswith("Rejected Lambda event") for r in caplog.records)
+
+
 # --- failures inside the app ----------------------------------------------------------------
 
 
@@ -199,8 +235,12 @@ ODD_VALUES = st.sampled_from(
         "ftp",
         "é",
         "x" * 300,
+        "\ud800",  # valid in JSON, but no UTF-8 spelling
+        "a\udfffb",
     ]
 )
+# Names a mutation may give a field: Lambda's JSON can carry lone surrogates in keys too.
+ODD_NAMES = st.sampled_from(["\ud800", "x-\udc80", "", "X-Odd Name", "é"]) | st.text(max_size=8)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -228,8 +268,12 @@ def mutated_events(draw: st.DrawFn) -> Any:
         parent = event
         for key in path[:-1]:
             parent = parent[key]
-        if draw(st.booleans()) and isinstance(parent, dict):
+        action = draw(st.integers(0, 2))
+        if action == 0 and isinstance(parent, dict):
             del parent[path[-1]]
+        elif action == 1 and isinstance(parent, dict):  # renamed to an odd key, maybe odd too
+            value = parent.pop(path[-1])
+            parent[draw(ODD_NAMES)] = copy.deepcopy(draw(st.just(value) | ODD_VALUES))
         else:
             odd = draw(ODD_VALUES | st.text(max_size=20) | st.integers())
             parent[path[-1]] = copy.deepcopy(odd)  # never mutate the shared sample values

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain.idempotency import ClaimLost, Completion
+from app.domain.idempotency import ClaimLost, Completion, IdempotencyRecord
 from app.domain.orders import Order, OrderItem, OrderNotFound, Size, StateConflict, Status
 from app.service import new_order_id
 from app.store import OrderStore, open_store
@@ -255,18 +255,31 @@ LEASE = timedelta(seconds=60)
 DAY = timedelta(hours=24)
 
 
-def completion(key: str, fp: str, now: datetime = T0) -> Completion:
-    return Completion(key=key, fingerprint=fp, expires_at=now + DAY)
+def token_of(fp: str) -> str:
+    """The claim token these tests give the attempt of the request with fingerprint ``fp``."""
+    return f"t-{fp}"
+
+
+async def claim(
+    store: OrderStore, owner: str, key: str, fp: str, *, now: datetime, token: str | None = None
+) -> IdempotencyRecord | None:
+    return await store.claim_idempotency(
+        owner, key, fp, token=token or token_of(fp), now=now, lease_until=now + LEASE
+    )
+
+
+def completion(key: str, fp: str, now: datetime = T0, *, token: str | None = None) -> Completion:
+    return Completion(key=key, fingerprint=fp, expires_at=now + DAY, token=token or token_of(fp))
 
 
 async def test_claim_then_complete_with_add_is_one_write(store: OrderStore) -> None:
-    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE) is None
-    in_flight = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    assert await claim(store, "alice", "k", "fp", now=T0) is None
+    in_flight = await claim(store, "alice", "k", "fp", now=T0)
     assert in_flight is not None
     assert (in_flight.fingerprint, in_flight.in_flight) == ("fp", True)
     order = make_order()
     await store.add(order, completes=completion("k", "fp"))
-    done = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    done = await claim(store, "alice", "k", "fp", now=T0)
     assert done is not None
     assert done.result == order
     assert await store.get("alice", order.id) == order
@@ -275,7 +288,7 @@ async def test_claim_then_complete_with_add_is_one_write(store: OrderStore) -> N
 async def test_complete_with_update_records_the_updated_order(store: OrderStore) -> None:
     order = make_order()
     await store.add(order)
-    await store.claim_idempotency("alice", "pay", "fp", now=T0, lease_until=T0 + LEASE)
+    await claim(store, "alice", "pay", "fp", now=T0)
     paid = await store.update(
         "alice",
         order.id,
@@ -283,25 +296,25 @@ async def test_complete_with_update_records_the_updated_order(store: OrderStore)
         status=Status.PAID,
         completes=completion("pay", "fp"),
     )
-    record = await store.claim_idempotency("alice", "pay", "fp", now=T0, lease_until=T0 + LEASE)
+    record = await claim(store, "alice", "pay", "fp", now=T0)
     assert record is not None
     assert record.result == paid
 
 
 async def test_keys_are_per_owner(store: OrderStore) -> None:
-    assert await store.claim_idempotency("alice", "k", "a", now=T0, lease_until=T0 + LEASE) is None
-    assert await store.claim_idempotency("bob", "k", "b", now=T0, lease_until=T0 + LEASE) is None
+    assert await claim(store, "alice", "k", "a", now=T0) is None
+    assert await claim(store, "bob", "k", "b", now=T0) is None
 
 
 async def test_release_frees_only_an_in_flight_claim(store: OrderStore) -> None:
-    await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
-    await store.release_idempotency("alice", "k", "other-fp")
-    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
-    await store.release_idempotency("alice", "k", "fp")
-    assert await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE) is None
+    await claim(store, "alice", "k", "fp", now=T0)
+    await store.release_idempotency("alice", "k", "t-other-fp")
+    assert await claim(store, "alice", "k", "fp", now=T0)
+    await store.release_idempotency("alice", "k", "t-fp")
+    assert await claim(store, "alice", "k", "fp", now=T0) is None
     await store.add(make_order(), completes=completion("k", "fp"))
-    await store.release_idempotency("alice", "k", "fp")
-    kept = await store.claim_idempotency("alice", "k", "fp", now=T0, lease_until=T0 + LEASE)
+    await store.release_idempotency("alice", "k", "t-fp")
+    kept = await claim(store, "alice", "k", "fp", now=T0)
     assert kept is not None
     assert not kept.in_flight
 
@@ -309,29 +322,21 @@ async def test_release_frees_only_an_in_flight_claim(store: OrderStore) -> None:
 async def test_expired_records_and_abandoned_leases_can_be_claimed_again(
     store: OrderStore,
 ) -> None:
-    await store.claim_idempotency("alice", "lease", "fp", now=T0, lease_until=T0 + LEASE)
+    await claim(store, "alice", "lease", "fp", now=T0)
     later = T0 + LEASE + timedelta(seconds=1)
-    assert (
-        await store.claim_idempotency("alice", "lease", "fp2", now=later, lease_until=later + LEASE)
-        is None
-    )
-    await store.claim_idempotency("alice", "done", "fp", now=T0, lease_until=T0 + LEASE)
+    assert await claim(store, "alice", "lease", "fp2", now=later) is None
+    await claim(store, "alice", "done", "fp", now=T0)
     await store.add(make_order(), completes=completion("done", "fp"))
     within = T0 + DAY - timedelta(seconds=1)
-    assert await store.claim_idempotency(
-        "alice", "done", "fp", now=within, lease_until=within + LEASE
-    )
+    assert await claim(store, "alice", "done", "fp", now=within)
     after = T0 + DAY + timedelta(seconds=1)
-    assert (
-        await store.claim_idempotency("alice", "done", "fp", now=after, lease_until=after + LEASE)
-        is None
-    )
+    assert await claim(store, "alice", "done", "fp", now=after) is None
 
 
 async def test_a_lost_claim_writes_nothing(store: OrderStore) -> None:
-    await store.claim_idempotency("alice", "k", "mine", now=T0, lease_until=T0 + LEASE)
+    await claim(store, "alice", "k", "mine", now=T0)
     later = T0 + LEASE + timedelta(seconds=1)
-    await store.claim_idempotency("alice", "k", "theirs", now=later, lease_until=later + LEASE)
+    await claim(store, "alice", "k", "theirs", now=later)
     order = make_order()
     with pytest.raises(ClaimLost):
         await store.add(order, completes=completion("k", "mine"))
@@ -347,6 +352,27 @@ async def test_a_lost_claim_writes_nothing(store: OrderStore) -> None:
             completes=completion("k", "mine"),
         )
     assert await store.get("alice", existing.id) == existing
+
+
+async def test_a_late_release_or_completion_of_an_earlier_attempt_spares_the_retrys_claim(
+    store: OrderStore,
+) -> None:
+    """A retry of the same request (same fingerprint) claims the key once the first attempt's
+    lease lapsed; the first attempt's release or completion, applied late, must not touch it."""
+    await claim(store, "alice", "k", "fp", now=T0, token="first")
+    later = T0 + LEASE + timedelta(seconds=1)
+    assert await claim(store, "alice", "k", "fp", now=later, token="retry") is None
+    await store.release_idempotency("alice", "k", "first")  # the first attempt's, late
+    held = await claim(store, "alice", "k", "fp", now=later, token="third")
+    assert held is not None  # the retry's claim still holds the key
+    assert held.in_flight
+    with pytest.raises(ClaimLost):
+        await store.add(make_order(), completes=completion("k", "fp", later, token="first"))
+    order = make_order(n=1)
+    await store.add(order, completes=completion("k", "fp", later, token="retry"))
+    done = await claim(store, "alice", "k", "fp", now=later, token="fourth")
+    assert done is not None
+    assert done.result == order
 
 
 async def test_a_cursor_from_another_partition_stays_in_the_callers(store: OrderStore) -> None:

@@ -100,8 +100,9 @@ def _list(value: Any) -> list[Any]:
 class Resolver:
     """Intrinsic functions of one template, resolved for ``ACCOUNT`` in ``REGION``."""
 
-    def __init__(self, template: dict[str, Any]) -> None:
+    def __init__(self, template: dict[str, Any], version: str = "1") -> None:
         self.resources: dict[str, dict[str, Any]] = template["Resources"]
+        self.version = version  # what Lambda numbers the template's published version
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -125,8 +126,9 @@ class Resolver:
         if name in pseudo:
             return pseudo[name]
         kind = self.resources[name]["Type"]
-        if kind == "AWS::SNS::Topic":  # Ref of a topic is its ARN
-            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{name}"
+        if kind == "AWS::SNS::Topic":  # Ref of a topic is its ARN (its TopicName, if named)
+            topic = self.resources[name]["Properties"].get("TopicName", name)
+            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{self(topic)}"
         if kind == "AWS::CloudWatch::Alarm":  # Ref of an alarm is its name
             return str(self(self.resources[name]["Properties"].get("AlarmName", f"stack-{name}")))
         return name
@@ -135,6 +137,8 @@ class Resolver:
         kind = self.resources[name]["Type"]
         if (kind, attribute) == ("AWS::KMS::Key", "Arn"):
             return f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}"
+        if (kind, attribute) == ("AWS::Lambda::Version", "Version"):  # the number published
+            return self.version
         if (kind, attribute) == ("AWS::CloudWatch::Alarm", "Arn"):
             return f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{self.ref(name)}"
         raise NotImplementedError(f"Fn::GetAtt {name}.{attribute} ({kind})")

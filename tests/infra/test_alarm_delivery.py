@@ -2,10 +2,13 @@
 
 CloudWatch publishes an alarm's notification as the service principal
 ``cloudwatch.amazonaws.com``, with the alarm as ``aws:SourceArn`` and its account as
-``aws:SourceAccount``; to an encrypted topic SNS asks KMS for a data key on CloudWatch's
-behalf, so the key policy must allow CloudWatch too (Amazon SNS developer guide, "Enable
-compatibility between event sources from AWS services and encrypted topics"; CloudWatch user
-guide, "Cross-service confused deputy prevention").
+``aws:SourceAccount`` (CloudWatch user guide, "Cross-service confused deputy prevention"). To an
+encrypted topic SNS then asks KMS for a data key on CloudWatch's behalf, with the encryption
+context ``{"aws:sns:topicArn": <topic>}``; AWS's documented key policy for that call names no
+``aws:Source*`` key (Amazon SNS developer guide, "Enable compatibility between event sources from
+AWS services and encrypted topics": https://docs.aws.amazon.com/sns/latest/dg/
+sns-key-management.html#compatibility-with-aws-services), so the KMS requests here carry only
+what AWS documents for them: the encryption context.
 """
 
 from __future__ import annotations
@@ -39,11 +42,13 @@ def _policies(s: Synthesized, topic_arn: str) -> tuple[dict[str, Any], str, dict
 
 
 def _publish(topic: str, key: str, context: dict[str, str]) -> list[Request]:
-    """What delivering one notification asks: sns:Publish, then KMS for SNS's data key."""
+    """What delivering one notification asks: sns:Publish (the alarm's context), then KMS for
+    SNS's data key (the encryption context SNS sends, nothing else)."""
+    encryption = {"kms:EncryptionContext:aws:sns:topicArn": topic}
     return [
         Request(CLOUDWATCH, "sns:Publish", topic, context),
-        Request(CLOUDWATCH, "kms:GenerateDataKey", key, context),
-        Request(CLOUDWATCH, "kms:Decrypt", key, context),
+        Request(CLOUDWATCH, "kms:GenerateDataKey", key, encryption),
+        Request(CLOUDWATCH, "kms:Decrypt", key, encryption),
     ]
 
 
@@ -92,7 +97,36 @@ def test_cloudwatch_cannot_publish_for_other_alarms(
     resolve = Resolver(stage.template_json)
     (topic_id,) = stage.resources("AWS::SNS::Topic")
     context = {"aws:SourceAccount": who, "aws:SourceArn": alarm_arn, "aws:SecureTransport": "true"}
-    assert _delivered(stage, resolve.ref(topic_id), context) == [False, False, False]
+    # The topic refuses the publish; the key is never asked.
+    assert _delivered(stage, resolve.ref(topic_id), context)[0] is False
+
+
+def test_the_key_policy_is_awss_documented_statement_narrowed_to_the_topic(
+    stage: Synthesized,
+) -> None:
+    """The documented statement (CloudWatch, kms:Decrypt and kms:GenerateDataKey*, Resource *),
+    with one condition only: the encryption context that names this topic."""
+    resolve = Resolver(stage.template_json)
+    (topic_id,) = stage.resources("AWS::SNS::Topic")
+    topic_arn = resolve.ref(topic_id)
+    _, key_arn, key_policy = _policies(stage, topic_arn)
+    (statement,) = [s for s in key_policy["Statement"]
+                    if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]  # fmt: skip
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Resource"] == "*"
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
+    }
+    # A data key for another topic encrypted with the same key is refused, with or without the
+    # aws:Source* keys (which the key policy does not read).
+    other = f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:another-topic"
+    for context in ({}, {"aws:SourceAccount": ACCOUNT}):
+        request = Request(CLOUDWATCH, "kms:GenerateDataKey", key_arn,
+                          context | {"kms:EncryptionContext:aws:sns:topicArn": other})  # fmt: skip
+        assert not allowed(key_policy, request)
+    # Without an encryption context (not a request SNS makes for a topic): refused too.
+    assert not allowed(key_policy, Request(CLOUDWATCH, "kms:Decrypt", key_arn))
 
 
 def test_publishing_over_plain_http_is_denied_and_the_key_stays_manageable(

@@ -98,22 +98,53 @@ def test_retention_days_are_cloudwatch_values() -> None:
     assert {1, 7, 30, 365, 3653} <= set(RETENTION_DAYS)
 
 
+@pytest.mark.parametrize("cors", ["", "https://app.example.com"])
 @pytest.mark.parametrize(
     ("reserved", "delay"), [(10, 3), (100, 3), (50, 12.5), (4, 25), (7, 0), (10000, 0.5)]
 )
-def test_the_greeting_throttle_leaves_half_of_any_reservation(reserved: int, delay: float) -> None:
-    from infra.api import GREETING_OVERHEAD_SECONDS, greeting_throttle
+def test_the_anonymous_routes_together_leave_half_of_any_reservation(
+    reserved: int, delay: float, cors: str
+) -> None:
+    from app.contract.gateway_routes import gateway_routes
+    from app.store.budget import READINESS_BUDGET
+    from infra.anonymous import GREETING_ROUTE, QUICK_HOLD_SECONDS, anonymous_throttles
 
-    throttle = greeting_throttle(config(reserved_concurrency=reserved, greet_delay=delay))
-    assert throttle is not None
-    held = throttle.burst + throttle.rate * (delay + GREETING_OVERHEAD_SECONDS)
-    assert held <= reserved / 2
-    assert throttle.burst >= 1  # open: one greeting at a time at least
-    assert throttle.rate > 0
-    assert throttle.rate <= 50  # never above the stage's default (dev: 50/s)
+    c = config(reserved_concurrency=reserved, greet_delay=delay, cors_origins=cors)
+    throttles = anonymous_throttles(c)
+    public = {r.route_key for r in gateway_routes(cors=bool(cors)) if r.public}
+    assert set(throttles) == public  # every anonymous route, none left at the stage default
+    # /health?ready=1 awaits the store's readiness check at most READINESS_BUDGET.
+    assert QUICK_HOLD_SECONDS >= READINESS_BUDGET
+    held = sum(
+        t.burst + t.rate * (delay + 0.5 if key == GREETING_ROUTE else QUICK_HOLD_SECONDS)
+        for key, t in throttles.items()
+    )
+    assert held <= reserved / 2, throttles
+    greeting = throttles[GREETING_ROUTE]
+    assert greeting.burst >= 1  # open: one greeting at a time at least
+    assert 0 < greeting.rate <= 50  # never above the stage's default (dev: 50/s)
+    assert throttles["ANY /health"].rate > 0 or reserved < 8
+    for t in throttles.values():  # a route is open (both limits) or closed (neither)
+        assert (t.burst >= 1 and t.rate > 0) or (t.burst, t.rate) == (0, 0)
 
 
-def test_without_a_reservation_greetings_keep_the_stage_limits() -> None:
-    from infra.api import greeting_throttle
+def test_without_a_reservation_anonymous_routes_keep_the_stage_limits() -> None:
+    from infra.anonymous import anonymous_throttles
 
-    assert greeting_throttle(config(reserved_concurrency=0)) is None
+    assert anonymous_throttles(config(reserved_concurrency=0)) == {}
+
+
+def test_the_documented_anonymous_limits_are_the_stacks() -> None:
+    """docs/aws.md's table of the public routes' limits, for each stage's defaults."""
+    from infra.anonymous import anonymous_throttles, hold_seconds
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "aws.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): [c.strip() for c in line.split("|")[2:4]]
+            for line in page.splitlines() if line.startswith("| `ANY /")}  # fmt: skip
+    for column, stage in enumerate(("dev", "prod")):
+        c = config(stage=stage)
+        throttles = anonymous_throttles(c)
+        for key, t in throttles.items():
+            assert rows[key][column] == f"burst {t.burst}, {t.rate:g}/s", (stage, key)
+        held = sum(t.held(hold_seconds(k, c)) for k, t in throttles.items())
+        assert f"{held:.2f} of {c.reserved_concurrency}" in page, (stage, held)

@@ -174,25 +174,38 @@ def test_default_route_throttling(stage: Synthesized) -> None:
     )
 
 
-def test_anonymous_greetings_leave_owners_half_the_reserved_concurrency(
+def test_anonymous_routes_together_leave_owners_half_the_reserved_concurrency(
     stage: Synthesized,
 ) -> None:
-    """What API Gateway admits to ``ANY /hi`` holds Lambda environments GREET_DELAY each: a
-    token bucket lets ``burst + rate * delay`` in within one delay, all in flight at once."""
+    """What API Gateway admits to the public routes holds Lambda environments: a token bucket
+    lets ``burst + rate * T`` in within ``T``, all in flight at once when each holds its
+    environment ``T`` (``/hi``: GREET_DELAY and 0.5 s; the others: a readiness check's second
+    and 0.5 s). The public routes' buckets are separate, so their sum is the worst case."""
     _, function = stage.only("AWS::Lambda::Function")
     reserved = function["Properties"]["ReservedConcurrentExecutions"]
     delay = float(function["Properties"]["Environment"]["Variables"][env_name("greet_delay")])
+    timeout = function["Properties"]["Timeout"]
     _, api_stage = stage.only("AWS::ApiGatewayV2::Stage")
     properties = api_stage["Properties"]
-    limits = properties.get("RouteSettings", {}).get("ANY /hi", properties["DefaultRouteSettings"])
-    rate, burst = limits["ThrottlingRateLimit"], limits["ThrottlingBurstLimit"]
-    assert burst + rate * delay <= reserved / 2, (rate, burst, delay, reserved)
-    assert burst >= 1  # still open: one greeting at a time at least
-    assert rate > 0
-    # The route the settings name exists before the stage deploys (else CloudFormation fails).
-    (route_id,) = [k for k, r in stage.resources("AWS::ApiGatewayV2::Route").items()
-                   if r["Properties"]["RouteKey"] == "ANY /hi"]  # fmt: skip
-    assert route_id in api_stage.get("DependsOn", [])
+    routes = stage.resources("AWS::ApiGatewayV2::Route")
+    public = {r["Properties"]["RouteKey"]: route_id for route_id, r in routes.items()
+              if r["Properties"].get("AuthorizationType", "NONE") == "NONE"}  # fmt: skip
+    assert {"ANY /hi", "ANY /health", "ANY /docs", "ANY /openapi.json"} <= set(public)
+    settings = properties.get("RouteSettings", {})
+    assert set(settings) == set(public)  # none left at the stage's default limits
+    held = 0.0
+    for key, limits in settings.items():
+        rate, burst = limits["ThrottlingRateLimit"], limits["ThrottlingBurstLimit"]
+        hold = delay + 0.5 if key == "ANY /hi" else 1.5
+        assert hold <= timeout
+        held += burst + rate * hold
+        # The routes the settings name exist before the stage deploys (else CloudFormation fails).
+        assert public[key] in api_stage.get("DependsOn", [])
+    assert held <= reserved / 2, (settings, reserved)
+    greeting = settings["ANY /hi"]
+    assert greeting["ThrottlingBurstLimit"] >= 1  # still open: one greeting at a time at least
+    assert greeting["ThrottlingRateLimit"] > 0
+    assert settings["ANY /health"]["ThrottlingRateLimit"] > 0
 
 
 def test_json_access_logs_go_to_a_log_group_with_retention(stage: Synthesized) -> None:

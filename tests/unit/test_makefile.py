@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Set by an outer make (`make test`) or the shell; each would change what these makes print.
 INHERITED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOST", "PORT", "GATEWAY_PORT", "MOTO_PORT",
-             "BASE_URL", "TOKEN"}  # fmt: skip
+             "BASE_URL", "TOKEN", "CREATE_USER", "STAGE"}  # fmt: skip
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 
@@ -41,6 +41,14 @@ def test_smoke_never_echoes_the_bearer_token() -> None:
     printed = make("-n", "smoke", "BASE_URL=http://127.0.0.1:3000", "TOKEN=secret.jwt.value")
     assert "pytest -p no:cacheprovider smoke" in printed
     assert "secret.jwt.value" not in printed
+
+
+def test_verify_never_echoes_the_token_and_creates_a_user_only_when_told() -> None:
+    printed = make("-n", "verify", "STAGE=prod", "TOKEN=secret.jwt.value")
+    assert "python -m infra.verify -c stage=prod" in printed
+    assert "secret.jwt.value" not in printed
+    assert "--create-user" not in printed
+    assert "--create-user" in make("-n", "verify", "CREATE_USER=1")
 
 
 def test_help_shows_the_values_of_the_variables_it_names() -> None:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,9 @@ from starlette.types import Scope
 
 TRACE_ENV = "_X_AMZN_TRACE_ID"
 TRACE_HEADER = b"x-amzn-trace-id"
+# What API Gateway's request ids are made of ("JKJaXmPLvHcESHA=", a UUID); anything else in an
+# event is not quoted into log lines and metrics.
+_REQUEST_ID = re.compile(r"[!-~]{1,128}")
 
 
 def trace_id(scope: Scope | None = None) -> str | None:
@@ -33,4 +37,4 @@ def gateway_request_id(event: object) -> str | None:
     """``requestContext.requestId`` of an API Gateway (or ALB-less) Lambda event, else None."""
     context: Any = event.get("requestContext") if isinstance(event, Mapping) else None
     value = context.get("requestId") if isinstance(context, Mapping) else None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and _REQUEST_ID.fullmatch(value) else None

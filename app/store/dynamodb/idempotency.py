@@ -10,7 +10,6 @@ deletion is lazy, every condition also compares it with the current time.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,16 +34,21 @@ class IdempotencyRecords:
         self._writer = writer
 
     async def claim(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
     ) -> IdempotencyRecord | None:
         """None when claimed; else the live record that holds the key.
 
-        The claim carries a token of its own, so a retry that finds the record an attempt
-        whose answer was lost wrote recognises it as its own (``writer``).
+        The claim carries the attempt's token, so a retry that finds the record a write whose
+        answer was lost made recognises it as its own (``writer``).
         """
-        write = claim_record(
-            owner, key, fingerprint, now=now, lease_until=lease_until, token=uuid.uuid4().hex
-        )
+        write = claim_record(owner, key, fingerprint, now=now, lease_until=lease_until, token=token)
         try:
             await self._writer.write(write, operation="claim")
         except ConditionFailed as failed:
@@ -53,9 +57,9 @@ class IdempotencyRecords:
             return self.record(key, failed.current)
         return None
 
-    async def release(self, owner: str, key: str, fingerprint: str) -> None:
+    async def release(self, owner: str, key: str, token: str) -> None:
         try:
-            await self._writer.write(release_record(owner, key, fingerprint), operation="release")
+            await self._writer.write(release_record(owner, key, token), operation="release")
         except ConditionFailed:
             return  # not ours, or already completed: nothing to release
 

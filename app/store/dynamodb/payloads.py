@@ -29,8 +29,9 @@ FINGERPRINT, RESULT = "fingerprint", "result"
 # An in-flight claim's lease in epoch milliseconds (the TTL attribute counts whole seconds, rounded
 # up for TTL, which would keep a lapsed claim up to two seconds too long), and its request's token.
 LEASE_MS, CLAIM_TOKEN = "lease_ms", "claim_token"
-# The record is this request's (same fingerprint) and not completed yet.
-OURS_AND_OPEN = f"#{FINGERPRINT} = :fingerprint AND attribute_not_exists(#{RESULT})"
+# The record is this attempt's claim (its token: a retry of the same request has the same
+# fingerprint but a claim of its own) and not completed yet.
+OURS_AND_OPEN = f"#{CLAIM_TOKEN} = :token AND attribute_not_exists(#{RESULT})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +153,11 @@ def claim_record(
     return Write("Put", record_key(owner, key), request, (CLAIM_TOKEN, token))
 
 
-def release_record(owner: str, key: str, fingerprint: str) -> Write:
-    """Drop the request's claim, unless it was completed (or is another request's)."""
+def release_record(owner: str, key: str, token: str) -> Write:
+    """Drop the attempt's claim (``token``), unless it was completed or is another attempt's."""
     request = with_expressions(
         {"Key": py2dy(record_key(owner, key))},
-        {"fingerprint": fingerprint},
+        {"token": token},
         ConditionExpression=OURS_AND_OPEN,
     )
     return Write("Delete", record_key(owner, key), request)
@@ -170,7 +171,7 @@ def complete_record(owner: str, completes: Completion, result: Order) -> Write:
         {
             "result": snapshot,
             "expires": _epoch(completes.expires_at, up=True),
-            "fingerprint": completes.fingerprint,
+            "token": completes.token,
         },
         UpdateExpression=f"SET #{RESULT} = :result, #{TTL_ATTRIBUTE} = :expires REMOVE #{LEASE_MS}",
         ConditionExpression=OURS_AND_OPEN,

@@ -322,12 +322,21 @@ class DynamoDBStore:
     # --- idempotency keys ---------------------------------------------------------------
 
     async def claim_idempotency(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
     ) -> IdempotencyRecord | None:
-        return await self._records.claim(owner, key, fingerprint, now=now, lease_until=lease_until)
+        return await self._records.claim(
+            owner, key, fingerprint, token=token, now=now, lease_until=lease_until
+        )
 
-    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
-        await self._records.release(owner, key, fingerprint)
+    async def release_idempotency(self, owner: str, key: str, token: str) -> None:
+        await self._records.release(owner, key, token)
 
     @property
     def budget(self) -> float:

@@ -18,7 +18,7 @@ import aiosqlite
 
 from app.domain.orders import StoreUnavailable
 from app.store.budget import deadline
-from app.store.sqlite.rows import SCHEMA
+from app.store.sqlite.rows import MIGRATIONS, SCHEMA
 
 logger = logging.getLogger("app.store.sqlite")
 
@@ -79,6 +79,7 @@ class Connection:
             await conn.execute_fetchall("PRAGMA synchronous = NORMAL")
             for statement in SCHEMA:
                 await conn.execute_fetchall(statement)
+            await _migrate(conn)
         except BaseException:
             # Not a database, not writable...: release the connection and its thread, or the
             # failed startup could never exit.
@@ -152,3 +153,16 @@ class Connection:
 def budget_spent() -> StoreUnavailable:
     logger.warning("SQLite store unavailable: the request's budget is spent")
     return StoreUnavailable(retry_after=1)
+
+
+async def _migrate(conn: aiosqlite.Connection) -> None:
+    """Add the columns a file made by an earlier version lacks (another process may race us)."""
+    for (table, column), statement in MIGRATIONS.items():
+        columns = {row[1] for row in await conn.execute_fetchall(f"PRAGMA table_info({table})")}
+        if column in columns:
+            continue
+        try:
+            await conn.execute_fetchall(statement)
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise

@@ -31,10 +31,13 @@ CREATE TABLE IF NOT EXISTS idempotency (
     fingerprint TEXT NOT NULL,
     result      TEXT,           -- JSON order row once done; NULL while in flight
     expires_at  REAL NOT NULL,  -- epoch seconds: a lease while in flight, then 24 h
+    token       TEXT,           -- the claiming attempt's own token
     PRIMARY KEY (owner, key)
 ) WITHOUT ROWID
 """,
 )
+# Files made before claims carried a token get the column (NULL: no claim of theirs matches).
+MIGRATIONS = {("idempotency", "token"): "ALTER TABLE idempotency ADD COLUMN token TEXT"}
 
 COLUMNS = "id, owner, created, status, items, version"
 

@@ -223,15 +223,22 @@ class SQLiteStore:
 
     @_faults_are_unavailable
     async def claim_idempotency(
-        self, owner: str, key: str, fingerprint: str, *, now: datetime, lease_until: datetime
+        self,
+        owner: str,
+        key: str,
+        fingerprint: str,
+        *,
+        token: str,
+        now: datetime,
+        lease_until: datetime,
     ) -> IdempotencyRecord | None:
         claim = (
-            "INSERT INTO idempotency (owner, key, fingerprint, result, expires_at)"
-            " VALUES (?, ?, ?, NULL, ?) ON CONFLICT (owner, key) DO UPDATE SET"
-            " fingerprint = excluded.fingerprint, result = NULL, expires_at = excluded.expires_at"
-            " WHERE idempotency.expires_at <= ? RETURNING key"
+            "INSERT INTO idempotency (owner, key, fingerprint, result, expires_at, token)"
+            " VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (owner, key) DO UPDATE SET"
+            " fingerprint = excluded.fingerprint, result = NULL, expires_at = excluded.expires_at,"
+            " token = excluded.token WHERE idempotency.expires_at <= ? RETURNING key"
         )
-        params = (owner, key, fingerprint, lease_until.timestamp(), now.timestamp())
+        params = (owner, key, fingerprint, lease_until.timestamp(), token, now.timestamp())
         async with self._db.locked():
             if await self._db.rows(claim, params):
                 return None
@@ -250,12 +257,12 @@ class SQLiteStore:
             expires_at=datetime.fromtimestamp(row[2], UTC),
         )
 
-    async def release_idempotency(self, owner: str, key: str, fingerprint: str) -> None:
+    async def release_idempotency(self, owner: str, key: str, token: str) -> None:
         async with self._db.locked():
             await self._db.rows(
-                "DELETE FROM idempotency WHERE owner = ? AND key = ? AND fingerprint = ?"
+                "DELETE FROM idempotency WHERE owner = ? AND key = ? AND token = ?"
                 " AND result IS NULL",
-                (owner, key, fingerprint),
+                (owner, key, token),
             )
 
     @property
@@ -300,13 +307,13 @@ class SQLiteStore:
                 return
             completed = await self._db.rows(
                 "UPDATE idempotency SET result = ?, expires_at = ? WHERE owner = ? AND key = ?"
-                " AND fingerprint = ? AND result IS NULL RETURNING key",
+                " AND token = ? AND result IS NULL RETURNING key",
                 (
                     json.dumps(order_row(result)),
                     completes.expires_at.timestamp(),
                     owner,
                     completes.key,
-                    completes.fingerprint,
+                    completes.token,
                 ),
             )
             if not completed:
