@@ -82,10 +82,12 @@ def test_the_gateway_at_a_terminal(tmp_path: Path) -> None:
         assert len(said) == 1, said
         assert "wants a bearer token" in said[0], said
         assert "TOKEN=$(make token)" in said[0], said
-        # Requests in flight together: each takes an environment of its own.
+        # Requests in flight together: each takes an environment of its own (a protected
+        # route: the stage's default throttle, which admits them all at once).
+        bearer = {"authorization": f"Bearer {dev_issuer.mint('terminal-user', folder=folder)}"}
         with ThreadPoolExecutor(ENVIRONMENTS) as pool:
             calls = [
-                pool.submit(httpx.get, f"{base_url}/health", timeout=60)
+                pool.submit(httpx.get, f"{base_url}/orders", headers=bearer, timeout=60)
                 for _ in range(ENVIRONMENTS)
             ]
             answers = [call.result() for call in calls]
