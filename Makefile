@@ -64,7 +64,9 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
-gateway: setup npm-ci ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT), the $(STAGE) stack with CONTEXT's knobs (CPU scaled to memory-mb where cgroups allow); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
+# The local Lambda runtime reads the function from the synthesized stack, and the CDK's jsii runs
+# on the pinned Node (npm-ci); the handler in the gateway's process (--in-process) needs neither.
+gateway: setup $(if $(filter --in-process,$(GATEWAY_ARGS)),,npm-ci) ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT), the $(STAGE) stack with CONTEXT's knobs (CPU scaled to memory-mb where cgroups allow); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
 	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) --stage $(STAGE) $(CONTEXT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
@@ -145,7 +147,7 @@ bench-dynamodb: setup ## Store latency per operation against moto, import cost o
 	$(UV) run --no-sync python -m bench.dynamodb_store
 
 moto: setup ## Serve moto's DynamoDB emulator on http://127.0.0.1:$(MOTO_PORT) (in-memory)
-	$(UV) run --no-sync moto_server -H 127.0.0.1 -p $(MOTO_PORT)
+	exec $(VENV_PYTHON) -m moto.server -H 127.0.0.1 -p $(MOTO_PORT)
 
 dynamodb-table: setup ## Create the table a dynamodb:// STORE_URL names (idempotent)
 	@test -n "$$STORE_URL" || { echo 'set STORE_URL=dynamodb://<table>?endpoint=...'; exit 2; }

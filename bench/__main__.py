@@ -21,9 +21,13 @@ OUT = Path(__file__).resolve().parent.parent / "var" / "bench"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs and calls: a rough table in minutes"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for report.md and chart.png (%(default)s)"
+    )
     parser.add_argument(
         "--only",
         nargs="*",

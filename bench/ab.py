@@ -24,10 +24,10 @@ MODULE = "app.aws_lambda.handler"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("a", type=Path)
-    parser.add_argument("b", type=Path)
-    parser.add_argument("--runs", type=int, default=20)
+    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
+    parser.add_argument("a", type=Path, help="bundle A (a folder holding app/)")
+    parser.add_argument("b", type=Path, help="bundle B, compared with A")
+    parser.add_argument("--runs", type=int, default=20, help="pairs of cold starts (%(default)s)")
     args = parser.parse_args()
     python = python313()
     walls: dict[str, list[float]] = {"a": [], "b": []}

@@ -209,7 +209,9 @@ def run(runs: int = 15, cpu: dict[str, list[float]] | None = None) -> list[Figur
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Cold start alone (the table of make bench).")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.coldstart", description="Cold start alone (the table of make bench)."
+    )
     parser.add_argument("--runs", type=int, default=15, help="interleaved runs per variant")
     args = parser.parse_args()
     cpu: dict[str, list[float]] = {}

@@ -121,10 +121,14 @@ def report(name: str, samples: dict[str, list[float]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.dynamodb_store", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("-n", type=int, default=200, help="calls per operation")
     parser.add_argument("--url", help="a dynamodb:// store URL (default: a local moto server)")
-    parser.add_argument("--import-runs", type=int, default=7)
+    parser.add_argument(
+        "--import-runs", type=int, default=7, help="fresh interpreters per import (%(default)s)"
+    )
     parser.add_argument(
         "--stack-python",
         default=sys.executable,

@@ -89,10 +89,16 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--delay", type=float, default=3.0)
-    parser.add_argument("--runs", type=int, default=3)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.greeting", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="concurrent GET /hi (%(default)s)"
+    )
+    parser.add_argument(
+        "--delay", type=float, default=3.0, help="GREET_DELAY, seconds (%(default)g)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per stack (%(default)s)")
     args = parser.parse_args()
     for figure in run(args.runs, args.requests, args.delay):
         print(

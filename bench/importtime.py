@@ -84,8 +84,10 @@ def run(runs: int, name: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.importtime", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--runs", type=int, default=5, help="fresh interpreters (%(default)s)")
     parser.add_argument("--variant", default="orders", help="a cold-start variant's name")
     args = parser.parse_args()
     run(args.runs, args.variant)

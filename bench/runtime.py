@@ -158,9 +158,13 @@ def _warm(service: LocalLambda, order_event: dict[str, Any], calls: int) -> list
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--calls", type=int, default=200)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.runtime", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per variant (%(default)s)")
+    parser.add_argument(
+        "--calls", type=int, default=200, help="warm invocations per run (%(default)s)"
+    )
     args = parser.parse_args()
     for figure in run(args.runs, args.calls):
         spread = f"range {figure.low:.2f}-{figure.high:.2f}, n={len(figure.samples)}"

@@ -216,8 +216,10 @@ def _snap_start(service: LocalLambda, rows: Figures, event: Any, order_id: str) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.snapstart", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--runs", type=int, default=7, help="runs per variant (%(default)s)")
     parser.add_argument(
         "--ab", nargs=2, type=Path, metavar=("A", "B"), help="two builds of the asset: A/B"
     )

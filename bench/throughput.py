@@ -9,6 +9,7 @@ The load generator (bench/loadgen.py) runs in another process.
 
 from __future__ import annotations
 
+import argparse
 import json
 import tempfile
 import urllib.request
@@ -67,6 +68,21 @@ def run(rounds: int = 3, seconds: int = 3, stacks: tuple[str, ...] = tuple(STACK
     return [figure for figure, _ in figures]
 
 
-if __name__ == "__main__":
-    for figure in run(rounds=1, seconds=2):
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.throughput", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (%(default)s)")
+    parser.add_argument(
+        "--seconds", type=int, default=2, help="load per variant and round (%(default)s)"
+    )
+    parser.add_argument(
+        "--stacks", nargs="*", choices=tuple(STACKS), default=tuple(STACKS), help="stacks to run"
+    )
+    args = parser.parse_args()
+    for figure in run(rounds=args.rounds, seconds=args.seconds, stacks=tuple(args.stacks)):
         print(f"{figure.name:44s} {figure.median:10.0f} {figure.unit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -77,9 +77,13 @@ def run(rounds: int = 15, calls: int = 2000) -> list[Figure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=2000)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.warm", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (%(default)s)")
+    parser.add_argument(
+        "--calls", type=int, default=2000, help="warm invocations per round (%(default)s)"
+    )
     args = parser.parse_args()
     figures = run(args.rounds, args.calls)
     base = figures[1].median

@@ -87,10 +87,14 @@ def env(folder: Path = DEFAULT_FOLDER) -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Mint a development bearer token.")
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.dev_issuer", description="Mint a development bearer token."
+    )
     parser.add_argument("--sub", required=True, help="the caller (owner) the token names")
     parser.add_argument("--ttl", type=int, default=DEFAULT_TTL_SECONDS, help="seconds valid")
-    parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument(
+        "--folder", type=Path, default=DEFAULT_FOLDER, help="the issuer's keys (%(default)s)"
+    )
     args = parser.parse_args()
     print(mint(args.sub, ttl=args.ttl, folder=args.folder))
 

@@ -218,7 +218,7 @@ def _one_line(error: Exception) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print where the deployment goes, or one line on what to fix (exit status 1)."""
     parser = argparse.ArgumentParser(prog="python -m infra.preflight", description=__doc__)
-    parser.add_argument("action", choices=("deploy", "destroy"))
+    parser.add_argument("action", choices=("deploy", "destroy"), help="what is about to run")
     parser.add_argument(
         "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="a CDK knob"
     )

@@ -36,8 +36,36 @@ class WaitOutThrottling(httpx.HTTPTransport):
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """One line, before any test runs, for an instance the suite cannot use: no BASE_URL, one
+    that does not answer, or one that wants a TOKEN that is not set."""
     if not os.environ.get("BASE_URL"):
         raise pytest.UsageError("set BASE_URL=<url of a running instance> (and TOKEN=<jwt>)")
+    problem = _unusable(base_url(), token())
+    if problem:
+        raise pytest.UsageError(problem)
+
+
+def _unusable(base: str, bearer: str | None) -> str | None:
+    """Why the instance at ``base`` cannot be tested as configured (one ``GET orders``)."""
+    headers = {"authorization": f"Bearer {bearer}"} if bearer else {}
+    try:
+        response = httpx.get(
+            urljoin(base, "orders"), headers=headers, timeout=httpx.Timeout(TIMEOUT, connect=10)
+        )
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        return f"BASE_URL={base} does not answer ({reason}): start the instance or fix BASE_URL"
+    if response.status_code == 401:
+        if bearer:
+            return (
+                f"BASE_URL={base} refused TOKEN (GET /orders answered 401: expired, or from "
+                "another issuer): set a fresh TOKEN=<jwt>"
+            )
+        return (
+            f"BASE_URL={base} wants a bearer token (GET /orders answered 401): set "
+            "TOKEN=<jwt> (for make gateway: TOKEN=$(make token))"
+        )
+    return None
 
 
 def base_url() -> str:

@@ -13,8 +13,16 @@ ROOT = Path(__file__).parents[1]
 def run_smoke_suite(base_url: str, token: str | None) -> str:
     """Run smoke/ against ``base_url`` (with ``token`` as TOKEN); its output. Fails the
     calling test when the suite fails."""
+    result = smoke_suite(base_url, token)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return output
+
+
+def smoke_suite(base_url: str, token: str | None) -> subprocess.CompletedProcess[str]:
+    """smoke/ against ``base_url`` (``token`` as TOKEN), as ``make smoke`` runs it."""
     env = {**os.environ, "BASE_URL": base_url, "TOKEN": token or ""}
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "smoke"],
         cwd=ROOT,
         env=env,
@@ -23,6 +31,3 @@ def run_smoke_suite(base_url: str, token: str | None) -> str:
         timeout=600,
         check=False,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
-    return output

@@ -6,7 +6,7 @@ uvicorn process serves ``create_app()`` with the limits of ``ServerLimits`` (hea
 header/body read time, idle time, open connections, the cap fitted to the open-file limit:
 ``fit_open_files``); SIGINT or SIGTERM lets in-flight
 requests finish (at most ``drain_timeout`` seconds), runs the app's shutdown once and exits 0;
-a second SIGINT cancels what is still running.
+a second SIGINT ends the process at once, killed by SIGINT (``app.server.interrupt``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from app.config import ConfigError, exit_for, load_settings
 from app.server.bounded import BoundedConfig, BoundedH11Protocol
+from app.server.interrupt import InterruptibleServer
 from app.server.limits import ServerLimits, fit_open_files, log_config
 
 DEFAULTS = ServerLimits()
@@ -45,8 +44,8 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m app.server",
         description="Serve the app with uvicorn, each client's share of it bounded.",
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (%(default)s)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (%(default)s)")
     parser.add_argument(
         "--http",
         choices=["auto", "h11", "httptools"],
@@ -54,7 +53,12 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="uvicorn's HTTP parser (auto: httptools when installed, else h11)",
     )
     parser.add_argument("--log-level", default="info", help="uvicorn's own log level")
-    parser.add_argument("--no-access-log", dest="access_log", action="store_false")
+    parser.add_argument(
+        "--no-access-log",
+        dest="access_log",
+        action="store_false",
+        help="no line per request",
+    )
     for field in dataclasses.fields(ServerLimits):
         default = getattr(DEFAULTS, field.name)
         parser.add_argument(
@@ -89,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if warning:  # once uvicorn's logging is configured
         logging.getLogger("app.server").warning(warning)
-    server = uvicorn.Server(config)
+    server = InterruptibleServer(config)
     # After a graceful shutdown uvicorn raises the SIGINT it received again: the drain is done.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

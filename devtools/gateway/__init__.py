@@ -8,6 +8,7 @@ response becomes the HTTP response.
 
 from __future__ import annotations
 
-from devtools.gateway.server import GatewayConfig, LambdaContext, create_gateway
+from devtools.gateway.function import LambdaContext
+from devtools.gateway.server import GatewayConfig, create_gateway
 
 __all__ = ["GatewayConfig", "LambdaContext", "create_gateway"]

@@ -15,16 +15,13 @@ context sets it.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import logging
 import os
-import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -32,21 +29,29 @@ from starlette.types import ASGIApp
 from app.aws_lambda.factory import build_handler
 from app.config import ConfigError, exit_for, load_settings
 from app.contract.environment import env_name
-from app.server.limits import ServerLimits, log_config
+from app.server.interrupt import InterruptibleServer, exit_as_interrupted
+from app.server.limits import ServerLimits
 from devtools import dev_issuer
 from devtools.gateway.authorizer import Authorizer
 from devtools.gateway.cors_configuration import CorsConfiguration
+from devtools.gateway.knobs import stack_context
+from devtools.gateway.options import parse
+from devtools.gateway.runtime_python import require_runtime_python
 from devtools.gateway.server import (
     INTEGRATION_TIMEOUT,
     KEEP_ALIVE_SECONDS,
     GatewayConfig,
     create_gateway,
 )
-from devtools.lambda_runtime.artifacts import PYTHON_VERSION
-from infra.asset import PROJECT_ROOT
-from infra.context import StageConfig
-from infra.interpreter import PYTHON_ENV, find_python
-from infra.uv import find_uv
+from devtools.gateway.terminal import (
+    default_format,
+    function_echo,
+    listening_socket,
+    logging_config,
+)
+
+if TYPE_CHECKING:
+    from devtools.lambda_runtime.local_lambda import LocalLambda
 
 LOCAL_TABLE = "orders-local"
 # Keys for this process's own calls to moto (creating the table); never the function's.
@@ -90,32 +95,20 @@ def gateway_from_env(timeout: float = INTEGRATION_TIMEOUT) -> ASGIApp:
     return create_gateway(config)
 
 
-def stack_context(pairs: list[str], stage: str) -> dict[str, str]:
-    """``-c key=value`` knobs as ``make synth`` takes them (``CONTEXT``), checked as the stack
-    checks them (``infra/context.py``): ValueError says what is wrong."""
-    context: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"-c {pair}: expected key=value")
-        context[key.strip()] = value
-    cdk_json = json.loads((PROJECT_ROOT / "cdk.json").read_text()).get("context", {})
-    StageConfig.from_context({**cdk_json, **context, "stage": stage}.get)
-    return context
-
-
 def gateway_through_runtime(
     *,
     stage: str,
     init_type: str,
     dynamodb_endpoint: str | None,
     timeout: float,
+    echo: Callable[[str], None] | None = None,
     context: dict[str, str] | None = None,
     scale_cpu: bool = True,
-) -> ASGIApp:
-    """The emulator in front of the local Lambda runtime (see the module docstring), the
-    function from the stage synthesized with ``context`` (``-c`` knobs); ``scale_cpu``: each
-    environment gets the CPU share its memory size buys, where the host allows it."""
+) -> tuple[ASGIApp, LocalLambda]:
+    """The emulator in front of the local Lambda runtime (see the module docstring), and the
+    service; ``echo`` gets the function's log stream (default: stderr). The function is the
+    stage's synthesized with ``context`` (``-c`` knobs); ``scale_cpu``: each environment gets
+    the CPU share its memory size buys, where the host allows it."""
     from app.store.dynamodb.admin import create_table
     from app.store.dynamodb.config import DynamoDBConfig
     from devtools.gateway.lambda_service import LambdaServiceIntegration
@@ -152,7 +145,7 @@ def gateway_through_runtime(
         dynamodb_endpoint,
         init_type=init_type,
         region=region,
-        echo=say,
+        echo=echo or say,
         task_root=artifacts.task_root(announce=say),
         python=artifacts.runtime_python(announce=say),
         scale_cpu=scale_cpu,
@@ -162,94 +155,38 @@ def gateway_through_runtime(
     throttle = StageThrottle.from_template(template)
     say(f"{stage} stage: {throttle.describe()}; reserved concurrency {service.concurrency_limit}")
     say(f"{function.memory_mb} MB: {service.describe_limits()}")
-    gateway = create_gateway(
-        GatewayConfig(
-            integration=integration,
-            authorizer=authorizer,
-            timeout=timeout,
-            cors=cors_from_env(),
-            throttle=throttle,
-        )
+    config = GatewayConfig(
+        integration=integration,
+        authorizer=authorizer,
+        timeout=timeout,
+        cors=cors_from_env(),
+        throttle=throttle,
     )
-    return with_stats(gateway, stats)
+    return with_stats(create_gateway(config), stats), service
 
 
-def require_runtime_python(environ: Mapping[str, str] = os.environ) -> None:
-    """Exit with one line, before anything starts, if no CPython of Lambda's runtime version
-    (which the local Lambda runtime runs) is on this machine."""
-    try:
-        find_python(PYTHON_VERSION)
-    except RuntimeError:
-        raise SystemExit(no_runtime_python(environ)) from None
-
-
-def no_runtime_python(environ: Mapping[str, str]) -> str:
-    """What to do without a CPython 3.13: install one (with uv where uv may download
-    interpreters) or serve the handler in this process."""
-    version = PYTHON_VERSION
-    uv = find_uv(environ)
-    # The Makefile forbids uv's implicit downloads and keeps the user's own setting here.
-    downloads = environ.get("USER_UV_PYTHON_DOWNLOADS", environ.get("UV_PYTHON_DOWNLOADS", ""))
-    if uv and downloads != "never":
-        if shutil.which("uv", path=environ.get("PATH")) == uv:
-            uv = "uv"
-        elif Path(uv).is_relative_to(Path.cwd()):
-            uv = str(Path(uv).relative_to(Path.cwd()))
-        install = f"run `{uv} python install {version}`"
-    else:
-        install = (
-            f"install python{version} (your OS's package, pyenv) or point ${PYTHON_ENV} at one"
-        )
-    return (
-        f"make gateway: no CPython {version} found (Lambda's runtime, which the function runs "
-        f"in; looked at ${PYTHON_ENV}, python{version} on PATH, pyenv, uv's): {install}, or "
-        "serve the handler in this process without it: make gateway GATEWAY_ARGS=--in-process"
-    )
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Serve the API as API Gateway and Lambda would.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument("--timeout", type=float, default=INTEGRATION_TIMEOUT)
-    parser.add_argument(
-        "--in-process", action="store_true", help="serve the handler in this process"
-    )
-    parser.add_argument("--init-type", choices=["snap-start", "on-demand"], default="snap-start")
-    parser.add_argument("--stage", choices=["dev", "prod"], default="dev")
-    parser.add_argument(
-        "--dynamodb-endpoint", help="a DynamoDB-compatible server (default: moto, in memory)"
-    )
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a stack knob, as `make synth CONTEXT=...` takes it (e.g. memory-mb=1024)",
-    )
-    parser.add_argument(
-        "--unscaled",
-        action="store_true",
-        help="run every environment at the host's full CPU, not its memory size's share",
-    )
-    args = parser.parse_args()
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse(argv)
     try:
         context = stack_context(args.context, args.stage)
     except ValueError as error:
         raise SystemExit(f"make gateway: {error}") from None
     if not args.in_process:
         require_runtime_python()
+    sock = listening_socket(args.host, args.port)  # before moto starts and a version publishes
+    logging_set_up = logging_config(args.log_format or default_format(), args.log_file)
+    service = None
     try:
         if args.in_process:
             app = gateway_from_env(args.timeout)
             mode = "the handler in this process"
         else:
-            app = gateway_through_runtime(
+            app, service = gateway_through_runtime(
                 stage=args.stage,
                 init_type=args.init_type,
                 dynamodb_endpoint=args.dynamodb_endpoint,
                 timeout=args.timeout,
+                echo=function_echo,
                 context=context,
                 scale_cpu=not args.unscaled,
             )
@@ -257,17 +194,29 @@ def main() -> None:
     except ConfigError as exc:
         exit_for(exc)
     issuer = os.environ[env_name("jwt_issuer")]
-    print(f"API Gateway emulator on http://{args.host}:{args.port} → {mode}; JWT issuer {issuer}")
-    # Ctrl-C: in-flight requests get the server's drain time, then the function shuts down.
-    uvicorn.run(
+    print(
+        f"API Gateway emulator on http://{args.host}:{args.port} → {mode}; JWT issuer {issuer}",
+        flush=True,
+    )
+    # Ctrl-C: in-flight requests get the server's drain time, then the function shuts down
+    # (every environment at once); a second Ctrl-C kills the environments and exits now.
+    config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
         log_level="info",
-        log_config=log_config("devtools"),
+        log_config=logging_set_up,
+        access_log=False,  # the gateway's own access log (access_log.py) replaces uvicorn's
         timeout_graceful_shutdown=ServerLimits().drain_timeout,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+    server = InterruptibleServer(config, on_force_exit=service.kill_now if service else None)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        # Drained and shut down: the interpreter's teardown (seconds of garbage collection
+        # with moto and the CDK's libraries loaded) would only delay the exit.
+        exit_as_interrupted()
+    if not server.started:
+        sys.exit(3)  # uvicorn's status for a failed startup
 
 
 if __name__ == "__main__":

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
@@ -18,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contract.gateway_routes import match_route
+from devtools.gateway.access_log import AccessRecord
 from devtools.gateway.authorizer import Authorizer, Denied
 from devtools.gateway.cors_configuration import (
     CorsConfiguration,
@@ -26,12 +25,12 @@ from devtools.gateway.cors_configuration import (
     preflight_response,
 )
 from devtools.gateway.events import http_api_event, new_request_id
+from devtools.gateway.function import Function, Handler, LambdaContext
 from devtools.gateway.responses import MalformedResponse, gateway_error, to_response
 from devtools.gateway.throttle import StageThrottle
 
 logger = logging.getLogger("devtools.gateway")
 
-Handler = Callable[[dict[str, Any], Any], Any]
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # HTTP API quota "Payload size": 10 MB
 MAX_REQUEST_LINE_AND_HEADERS = 10240  # "Total combined size of request line and header values"
 INTEGRATION_TIMEOUT = 30.0  # "Maximum integration timeout": 30 seconds
@@ -77,62 +76,6 @@ class GatewayConfig:
     throttle: StageThrottle | None = None  # the stage's route throttles, if any
 
 
-@dataclass
-class LambdaContext:
-    """The Lambda context object: ids, limits and the time left before the timeout."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    deadline: float  # time.monotonic() at which the invocation times out
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-
-    def __post_init__(self) -> None:
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        )
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-class Function:
-    """One execution environment: the handler lives on one thread and serves one event at a
-    time, like a warm Lambda environment."""
-
-    def __init__(self, factory: Callable[[], Handler]) -> None:
-        self._factory = factory
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lambda")
-        self._lock = asyncio.Lock()
-        self.handler: Handler | None = None
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.handler = await loop.run_in_executor(self._executor, self._factory)
-
-    async def invoke(self, event: dict[str, Any], context: LambdaContext, limit: float) -> Any:
-        """The handler's result; TimeoutError after ``limit`` seconds of running."""
-        if self.handler is None:
-            raise RuntimeError("Function.start() first")
-        # Waiting for the environment is not integration time; a timed-out invocation keeps
-        # its environment busy until the handler really returns, as on Lambda.
-        await self._lock.acquire()
-        loop = asyncio.get_running_loop()
-        context.deadline = time.monotonic() + limit
-        running = self._executor.submit(self.handler, event, context)
-        running.add_done_callback(lambda _: loop.call_soon_threadsafe(self._lock.release))
-        return await asyncio.wait_for(asyncio.wrap_future(running), limit)
-
-    async def stop(self) -> None:
-        close = getattr(self.handler, "close", None)
-        if close is not None:
-            await asyncio.get_running_loop().run_in_executor(self._executor, close)
-        self._executor.shutdown(wait=True)
-
-
 def create_gateway(config: GatewayConfig) -> ASGIApp:
     """The emulator app for ``config`` (the handler is built at startup).
 
@@ -169,17 +112,24 @@ def create_gateway(config: GatewayConfig) -> ASGIApp:
 
 async def _serve(request: Request, config: GatewayConfig, function: Integration) -> Response:
     request_id = new_request_id()
+    access = AccessRecord(
+        request_id,
+        request.client.host if request.client else "",
+        request.method,
+        request.url.path,
+    )
     try:
         if config.cors is not None and _preflight_answered_by_gateway(request):
             answer = preflight_response(config.cors, request.headers)
         else:
-            answer = await _answer(request, config, function, request_id)
+            answer = await _answer(request, config, function, access)
             if config.cors is not None:
                 apply_cors(config.cors, request.headers, answer)
     except Exception:  # a fault of the emulator's own: still API Gateway's shape
         logger.exception("the gateway emulator failed (%s)", request_id)
         answer = gateway_error(500, "Internal Server Error")
     answer.headers["apigw-requestid"] = request_id
+    access.log(answer.status_code)
     return answer
 
 
@@ -192,8 +142,9 @@ def _preflight_answered_by_gateway(request: Request) -> bool:
 
 
 async def _answer(
-    request: Request, config: GatewayConfig, function: Integration, request_id: str
+    request: Request, config: GatewayConfig, function: Integration, access: AccessRecord
 ) -> Response:
+    request_id = access.request_id
     scope = request.scope
     raw_path = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
     raw_query = scope.get("query_string", b"").decode("latin-1")
@@ -207,7 +158,9 @@ async def _answer(
     route, parameters = match_route(request.method, request.url.path, cors=config.cors is not None)
     if route is None:
         return gateway_error(404, "Not Found")
+    access.route_key = route.route_key
     if config.throttle is not None and not config.throttle.admit(route.route_key):
+        access.throttled = "stage"
         return gateway_error(429, "Too Many Requests")
     claims = None
     if not route.public:
@@ -234,6 +187,7 @@ async def _answer(
     if config.events is not None:
         config.events.append(event)
     context = LambdaContext(config.function_name, config.memory_limit_in_mb, time.monotonic())
+    invoked = time.monotonic()
     try:
         result = await function.invoke(event, context, config.timeout)
     except TimeoutError:
@@ -245,6 +199,8 @@ async def _answer(
     except Exception:
         logger.exception("the function raised (%s)", request_id)
         return gateway_error(500, "Internal Server Error")
+    finally:
+        access.served(context.served, time.monotonic() - invoked)
     try:
         return to_response(result)
     except MalformedResponse as exc:

@@ -10,6 +10,7 @@ asset (no bundling), once per change of the stack's inputs (cached under var/).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import json
@@ -184,10 +185,17 @@ def synthesize(stage: str, knobs: Mapping[str, str] | None = None) -> Template:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["--synth"]:
+    if argv[:1] == ["--synth"]:  # _synthesize_into's subprocess
         print(json.dumps(synthesize(argv[1], json.loads(argv[2]) if argv[2:] else None)))
         return
-    stage = argv[0] if argv else "dev"
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.lambda_runtime.function",
+        description="Print the function's configuration as the synthesized stack sets it.",
+    )
+    parser.add_argument(
+        "stage", nargs="?", choices=["dev", "prod"], default="dev", help="the stack's stage"
+    )
+    stage = parser.parse_args(argv).stage
     config = FunctionConfig.from_template(synthesized_template(stage))
     print(json.dumps(dataclasses.asdict(config), indent=2))
 

@@ -20,12 +20,15 @@ on a timeout Lambda retries the init within the invocation, with the function's 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import threading
 import time
 import uuid
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -77,6 +80,7 @@ class Result:
     rejected: str | None = None  # the Invoke API's own error (e.g. RequestEntityTooLarge...)
     status_code: int = 200  # the Invoke API's HTTP status
     report: Report | None = None
+    environment: int | None = None  # which environment ran it (its index)
 
     def document(self) -> Any:
         return json.loads(self.payload) if self.payload else None
@@ -170,6 +174,15 @@ class LocalLambda:
             self._thread.join(timeout=10)
             self._loop.close()
 
+    def kill_now(self) -> None:
+        """SIGKILL every environment's process, from any thread (even a signal handler), for
+        an exit that cannot wait for ``stop``."""
+        for environment in self.environments:
+            process = environment.process
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGKILL)
+
     def invoke(self, event: Any) -> Result:
         """Invoke synchronously with ``event`` (a JSON document, or bytes) and wait."""
         return self.call(self._invocation(event))
@@ -230,14 +243,24 @@ class LocalLambda:
             self._idle.append(self._environment)
 
     async def _stop(self, how: str) -> int | None:
-        stops = [e.stop(grace=self.shutdown_grace, how=how) for e in self.environments]
-        codes = await asyncio.gather(*stops)
-        for server in [self._front_server, *(s for pair in self._servers for s in pair)]:
-            await server.stop()
+        # All at once: each server takes a few tenths of a second to stop (uvicorn's loop
+        # ticks), ~40 s for 100 environments one after another.
+        count = len(self.environments)
+        stops = [self._stop_one(i, how) for i in range(count)]
+        spare = [s for pair in self._servers[count:] for s in pair]  # a spawn that failed
+        servers = [server.stop() for server in [self._front_server, *spare]]
+        codes = (await asyncio.gather(*stops, *servers))[:count]
         if self.cgroups is not None:
             self.cgroups.close()
         await self.front.aclose()
         return codes[-1] if codes else None
+
+    async def _stop_one(self, index: int, how: str) -> int | None:
+        """One environment (SIGTERM, SIGKILL after the grace), then its two servers."""
+        code = await self.environments[index].stop(grace=self.shutdown_grace, how=how)
+        if index < len(self._servers):
+            await asyncio.gather(*(server.stop() for server in self._servers[index]))
+        return code
 
     async def _drop(self) -> int:
         fronts = [self._front_server, *(front for _, front in self._servers)]
@@ -334,7 +357,7 @@ class LocalLambda:
             restore_duration_ms=restore_ms,
             cpu_scaled=self.cpu_scaled,
         )
-        return self._reported(outcome, report)
+        return replace(self._reported(outcome, report), environment=self._index(environment))
 
     async def _publish(self) -> Ending:
         """SnapStart: a new environment through init and the before-snapshot hooks."""

@@ -25,11 +25,10 @@ class LocalServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", 0))
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(
+        config = _OwnLoggingConfig(
             app,
             http="h11",
             lifespan="off",
-            log_level="warning",
             access_log=False,
             timeout_keep_alive=keep_alive,  # type: ignore[arg-type]  # a float works
             timeout_graceful_shutdown=1,
@@ -76,6 +75,16 @@ class LocalServer:
         await self._task
         self._task = None
         self._socket.close()
+
+
+class _OwnLoggingConfig(uvicorn.Config):
+    """A config that leaves the process's logging alone. uvicorn's ``configure_logging``
+    applies its logging set-up process-wide (``dictConfig``, the level of ``uvicorn.error`` and
+    ``uvicorn.access``, and ``access_log=False`` empties ``uvicorn.access``'s handlers): each
+    server started here would silence the main server's own lines (``make gateway``'s)."""
+
+    def configure_logging(self) -> None:
+        pass
 
 
 class _NotFromThread(logging.Filter):

@@ -19,7 +19,7 @@ from devtools import dev_issuer
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.authorizer import Authorizer, Denied
 from devtools.gateway.cors_configuration import CorsConfiguration
-from devtools.gateway.server import Handler
+from devtools.gateway.function import Handler
 from tests.gateway_support import dev_authorizer, serving
 
 SAMPLE = json.loads((Path(__file__).parents[1] / "events" / "http-api-v2.json").read_text())

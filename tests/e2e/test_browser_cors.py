@@ -9,10 +9,13 @@ origin the configuration does not name must read nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -45,6 +48,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
 ]
 PAGE_TIMEOUT_MS = 30_000
+APT_LOCK_WAIT = 600  # seconds another apt-get may hold apt's locks (e.g. a machine's updates)
 
 
 def _install_chromium() -> str | None:
@@ -53,14 +57,29 @@ def _install_chromium() -> str | None:
         return None
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         return f"{CHROMIUM} is missing and apt-get cannot install it here (not root/Debian)"
+    for command in (["update", "-qq"], ["install", "-y", "-qq", "chromium"]):
+        done = _apt_get(command)
+        if done.returncode != 0:
+            return f"apt-get {' '.join(command)} failed: {done.stderr.strip()[-300:]}"
+    return None if shutil.which(CHROMIUM) else f"apt-get installed no {CHROMIUM}"
+
+
+def _apt_get(arguments: list[str]) -> subprocess.CompletedProcess[str]:
+    """``apt-get arguments``, waiting (up to APT_LOCK_WAIT seconds) while another apt-get or
+    dpkg holds a lock: apt's own timeout for dpkg's lock (``DPkg::Lock::Timeout``), and a retry
+    for the package lists' lock, which ``apt-get update`` takes without one."""
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
+    command = ["apt-get", "-o", f"DPkg::Lock::Timeout={APT_LOCK_WAIT}", *arguments]
+    deadline = time.monotonic() + APT_LOCK_WAIT
+    while True:
         done = subprocess.run(  # noqa: S603 - fixed commands
             command, env=environment, capture_output=True, text=True, timeout=900, check=False
         )
-        if done.returncode != 0:
-            return f"{' '.join(command)} failed: {done.stderr.strip()[-300:]}"
-    return None if shutil.which(CHROMIUM) else f"apt-get installed no {CHROMIUM}"
+        if done.returncode == 0 or "Could not get lock" not in done.stderr:
+            return done
+        if time.monotonic() > deadline:
+            return done
+        time.sleep(2)
 
 
 @pytest.fixture(scope="module")
@@ -191,3 +210,25 @@ def test_docs_render_offline_locally_and_through_the_gateway(
         for base in (local, gateway):
             assert _offline_title(browser, f"{base}/docs").startswith("CoffeeMesh Orders API")
             assert httpx.get(f"{base}/redoc").status_code == 404
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("apt-get"), reason="apt-get runs only as root/Debian"
+)
+def test_apt_get_waits_while_another_apt_get_holds_its_lock() -> None:
+    """The browser's installation waits for a lock another apt-get or dpkg holds (a machine's
+    own updates), instead of giving up on the browser."""
+    held = 3.0
+    lock = os.open("/var/lib/dpkg/lock-frontend", os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.lockf(lock, fcntl.LOCK_EX)  # what apt-get and dpkg take
+        release = threading.Timer(held, fcntl.lockf, (lock, fcntl.LOCK_UN))
+        release.start()
+        started = time.monotonic()
+        done = _apt_get(["check"])  # takes the same lock
+        waited = time.monotonic() - started
+        release.join()
+    finally:
+        os.close(lock)
+    assert done.returncode == 0, done.stderr
+    assert waited >= held - 0.5

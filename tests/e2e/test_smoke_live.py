@@ -22,7 +22,7 @@ import pytest
 
 from devtools import dev_issuer
 from devtools.ports import free_port
-from tests.smoke_runner import run_smoke_suite
+from tests.smoke_runner import run_smoke_suite, smoke_suite
 
 ROOT = Path(__file__).parents[2]
 # Settings a developer's shell may hold that would change what the servers do.
@@ -107,3 +107,13 @@ def test_smoke_suite_through_make_gateway(tmp_path: Path) -> None:
         assert throttled[0].json() == {"message": "Too Many Requests"}
     assert " passed" in output
     assert "skipped" not in output  # with a token, every check ran
+
+
+def test_smoke_suite_against_a_dead_url_is_one_line() -> None:
+    base_url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    done = smoke_suite(base_url, token=None)
+    said = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == 4, said  # pytest's status for a usage error
+    assert len(said) == 1, said
+    assert said[0].startswith(f"ERROR: BASE_URL={base_url}/ does not answer"), said
+    assert "start the instance or fix BASE_URL" in said[0]

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from devtools.gateway.__main__ import stack_context
+from devtools.gateway.knobs import stack_context
 from devtools.lambda_runtime import cgroups
 from devtools.lambda_runtime.cgroup_host import Hierarchy, find
 from devtools.lambda_runtime.function import FunctionConfig, synthesized_template

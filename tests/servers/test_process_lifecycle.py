@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from devtools.ports import free_port
-from tests.support import wait_until_serving
+from tests.support import alive, descendants, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 GREETING = '"Hello, async FastAPI!"'
@@ -34,6 +35,14 @@ def user_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**inherited, "STORE_URL": f"sqlite:///{tmp_path / 'orders.db'}", **extra}
 
 
+def default_sigint() -> None:
+    """In the child, before it runs: SIGINT's default disposition, as a terminal's foreground
+    job has it. A background job of a non-interactive shell (``make test &``) starts with
+    SIGINT ignored, and children inherit that: make would then ignore the Ctrl-C these tests
+    send, and Python would install no handler of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextmanager
 def make(target: str, env: dict[str, str], port: int) -> Iterator[subprocess.Popen[str]]:
     """``make <target>`` in a process group of its own, as a terminal's foreground job."""
@@ -42,6 +51,7 @@ def make(target: str, env: dict[str, str], port: int) -> Iterator[subprocess.Pop
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -103,18 +113,58 @@ def test_one_ctrl_c_drains_the_request_in_flight_and_shuts_down_once(
     assert status == -signal.SIGINT
 
 
-def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["run", "gateway"])
+def test_a_second_ctrl_c_forces_the_exit(tmp_path: Path, target: str) -> None:
     port = free_port()
-    env = user_env(tmp_path, PORT=str(port), GREET_DELAY="3")
-    with make("run", env, port) as proc:
+    env = user_env(tmp_path, PORT=str(port), GATEWAY_PORT=str(port), GREET_DELAY="3")
+    with make(target, env, port) as proc:
         thread, _ = greet_in_background(port)
+        children = descendants(proc.pid)  # with make gateway: the Lambda environments
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(0.3)
         started = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)
-        proc.communicate(timeout=30)
+        log = proc.communicate(timeout=30)[0]
         assert time.monotonic() - started < 1.5  # the greeting still had ~1.7 s to go
         thread.join(timeout=30)
+    assert "second Ctrl-C: exiting now" in log, log
+    assert "Traceback" not in log, log
+    assert not MAKE_ERROR.search(log), log
+    assert proc.returncode == -signal.SIGINT
+    assert not [pid for pid in children if alive(pid)]
+
+
+def test_ctrl_c_on_make_moto_ends_it_without_an_error(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        ["make", "-s", "moto", f"MOTO_PORT={port}"],  # noqa: S607 - make from PATH
+        cwd=ROOT,
+        env=user_env(tmp_path),
+        start_new_session=True,
+        preexec_fn=default_sigint,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()[0]
+                assert time.monotonic() < deadline, "make moto did not start"
+                time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        log = proc.communicate(timeout=30)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert not MAKE_ERROR.search(log), log  # was "make: *** [Makefile:..: moto] Error 130"
+    assert "Traceback" not in log, log
+    assert proc.returncode == -signal.SIGINT
 
 
 def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
@@ -124,6 +174,7 @@ def test_a_request_the_drain_cuts_off_is_a_json_503(tmp_path: Path) -> None:
         cwd=ROOT,
         env=user_env(tmp_path, GREET_DELAY="5"),
         start_new_session=True,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -122,6 +123,35 @@ def test_gateway_without_python_3_13_is_one_line_before_anything_starts(
         assert "$BUNDLE_PYTHON" in line
     else:
         assert re.search(r"`\S*uv python install 3\.13`", line), line
+
+
+def test_gateway_on_a_port_in_use_is_one_line_before_anything_starts() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_make("-s", "gateway", f"GATEWAY_PORT={port}", timeout=120)
+    printed = [
+        line
+        for line in (done.stdout + done.stderr).splitlines()
+        if not NOT_THE_GATEWAYS.match(line)
+    ]
+    assert done.returncode != 0
+    assert printed == [
+        f"make gateway: cannot listen on 127.0.0.1:{port} (Address already in use): stop what "
+        "uses it or pick another port (make gateway GATEWAY_PORT=<port>, or --port)"
+    ]  # no moto, no synthesis, no published version
+
+
+@pytest.mark.parametrize(
+    ("arguments", "needs_node"),
+    [("", True), ("--in-process", False), ("--in-process --timeout 5", False)],
+)
+def test_only_the_gateways_runtime_path_needs_node(arguments: str, needs_node: bool) -> None:
+    # -W package.json: as if package.json had changed, so npm ci runs if the target needs it.
+    planned = make("-n", "-W", "package.json", "gateway", f"GATEWAY_ARGS={arguments}")
+    assert ("npm ci" in planned) is needs_node, planned
+    assert "-m devtools.gateway" in planned
 
 
 def test_check_reports_its_workers_once() -> None:

@@ -84,7 +84,7 @@ async def delete_table(config: DynamoDBConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """``create`` or ``delete`` the table a ``dynamodb://`` store URL names."""
     parser = argparse.ArgumentParser(prog="python -m app.store.dynamodb.admin")
-    parser.add_argument("command", choices=["create", "delete"])
+    parser.add_argument("command", choices=["create", "delete"], help="create or delete the table")
     parser.add_argument("--url", required=True, help="dynamodb://<table>?region=..&endpoint=..")
     args = parser.parse_args(argv)
     config = DynamoDBConfig.from_url(args.url)
