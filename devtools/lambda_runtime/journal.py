@@ -2,7 +2,7 @@
 
 The runtime records every REPORT, span, log line and DynamoDB request for the tools that read
 them (tests, ``make bench``, ``make load``). Kept for the process's life, they grew the gateway
-by about 2.7 KB per request (140 → 194 MB over 20,000 requests). A ``Journal`` keeps the newest
+with every request it served. A ``Journal`` keeps the newest
 ``limit`` records and counts all of them, so a tool reads what it needs (``since`` a count it
 took before its requests) and an hours-long ``make gateway`` stays flat.
 """
