@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from devtools.lambda_runtime.journal import Journal
 from devtools.lambda_runtime.local_lambda import LocalLambda, Result
 
 PATH = "/_local/stats"
@@ -142,7 +143,23 @@ class RuntimeStats:
                     for name, r in self.routes.items()
                 },
                 "cpu_ms": self.cpu_ms(),
+                "journals": self.journals(),
             }
+
+    def journals(self) -> dict[str, dict[str, int]]:
+        """What the runtime keeps of its records: the newest ``kept`` of ``total``, at most
+        ``limit`` (``devtools.lambda_runtime.journal``), so a long run stays flat."""
+        service = self.service
+        kept: dict[str, Journal[Any]] = {
+            "reports": service.reports,
+            "spans": service.spans,
+            "log_lines": service.logs.journal,
+            "dynamodb_requests": service.front.journal,
+        }
+        return {
+            name: {"kept": len(journal), "limit": journal.limit, "total": journal.total}
+            for name, journal in kept.items()
+        }
 
 
 def with_stats(app: ASGIApp, stats: RuntimeStats) -> ASGIApp:

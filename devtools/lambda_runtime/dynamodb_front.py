@@ -60,11 +60,11 @@ class DynamoDBFront:
     def __init__(self, keys: KeyRing, upstream: str) -> None:
         self.keys = keys
         self.upstream = upstream.rstrip("/")
-        self._seen: Journal[Seen] = Journal()  # the newest requests, bounded
+        self.journal: Journal[Seen] = Journal()  # the newest requests, bounded
         self._client: httpx.AsyncClient | None = None
 
     def seen(self) -> list[Seen]:
-        return self._seen.snapshot()
+        return self.journal.snapshot()
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -136,7 +136,7 @@ class DynamoDBFront:
         return None if signed else "signature"
 
     def _note(self, seen: Seen) -> None:
-        self._seen.append(seen)
+        self.journal.append(seen)
 
 
 async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body: bytes) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from devtools.gateway import GatewayConfig, create_gateway
 from devtools.gateway.lambda_service import LambdaServiceIntegration
 from devtools.gateway.load_stats import RuntimeStats, route_name, with_stats
 from devtools.lambda_runtime.function import FunctionConfig
+from devtools.lambda_runtime.journal import LIMIT_ENV
 from devtools.load.cli import main
 from tests.gateway_support import dev_authorizer, serving
 from tests.runtime.conftest import StartLambda
@@ -62,3 +64,29 @@ def test_a_run_through_the_runtime_reports_its_environments_and_throttles(
     assert runtime["reports"]["hi"]["max_memory_mb"] > 0
     assert runtime["cpu_ms_per_request"]["runtime"] > 0
     assert runtime["cpu_ms_per_request"]["gateway"] > 0
+
+
+def test_the_runtime_keeps_a_bounded_journal_of_a_long_run(
+    orders_function: FunctionConfig,
+    start_lambda: StartLambda,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every REPORT, span, log line and DynamoDB request is counted, only the newest kept:
+    before, all were kept for the gateway's life (it grew with every request)."""
+    monkeypatch.setenv(LIMIT_ENV, "5")
+    function = orders_function.replace(variables={**orders_function.variables, "GREET_DELAY": "0"})
+    service = start_lambda(function, init_type="on-demand")
+    stats = RuntimeStats(service)
+    integration = LambdaServiceIntegration(service, managed=False, observe=stats.observe)
+    config = GatewayConfig(integration=integration, authorizer=dev_authorizer(tmp_path))
+    gateway = with_stats(create_gateway(config), stats)
+    with serving(gateway) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        answers = [client.get("/hi").status_code for _ in range(12)]
+        journals = client.get("/_local/stats").json()["journals"]
+    assert answers == [200] * 12
+    assert journals["reports"] == {"kept": 5, "limit": 5, "total": 12}
+    assert journals["spans"] == {"kept": 5, "limit": 5, "total": 12}
+    assert journals["log_lines"]["kept"] == 5
+    assert journals["log_lines"]["total"] >= 2 * 12  # platform.start and .report at least
+    assert journals["dynamodb_requests"]["kept"] <= 5
