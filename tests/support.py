@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -68,3 +71,26 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
+
+
+@contextmanager
+def app_server(env: Mapping[str, str]) -> Iterator[str]:
+    """``python -m app.server`` (as ``make run`` serves) on a free port with ``env``, from the
+    repository root, until it stops: its base URL once ``GET /health`` answers."""
+    from devtools.ports import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "app.server", "--port", str(port)],
+        cwd=Path(__file__).resolve().parents[1],
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base_url, proc)
+        yield base_url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)

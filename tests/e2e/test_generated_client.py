@@ -32,9 +32,8 @@ from app.aws_lambda.factory import build_handler
 from app.config import Settings
 from devtools import dev_issuer
 from devtools.gateway.server import GatewayConfig, create_gateway
-from devtools.ports import free_port
 from tests.gateway_support import dev_authorizer, serving
-from tests.support import wait_until_serving
+from tests.support import app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "docs" / "openapi.json"
@@ -59,27 +58,14 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     key folder (``dev_issuer.mint(sub, folder=...)`` makes tokens)."""
     keys = tmp_path / "issuer"
     dev_issuer.signing_key(keys)  # writes the JWKS file the server reads
-    port = free_port()
     env = {
         **os.environ,
         **dev_issuer.env(keys),
         "STORE_URL": f"sqlite:///{tmp_path / 'orders.db'}",
         "GREET_DELAY": "0",
     }
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "app.server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base_url, proc)
+    with app_server(env) as base_url:
         yield base_url, keys
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def generate(document: Path, folder: Path, package: str) -> None:

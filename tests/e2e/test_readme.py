@@ -9,15 +9,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from devtools.ports import free_port
-from tests.support import wait_until_serving
+from tests.support import app_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Using the API"
@@ -78,23 +76,10 @@ def unmatched(shown: list[str], printed: list[str], base_url: str) -> list[str]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """``python -m app.server`` on a free port with a new SQLite file: its base URL."""
-    port = free_port()
     env = {**os.environ, "STORE_URL": f"sqlite:///{tmp_path / 'orders.db'}"}
     env.pop("GREET_DELAY", None)  # the README states the default
-    proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "app.server", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base_url, proc)
+    with app_server(env) as base_url:
         yield base_url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def test_the_parser_reads_commands_continuations_and_shown_lines() -> None:
