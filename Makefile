@@ -64,10 +64,12 @@ run: setup-serve ## Serve the API on http://$(HOST):$(PORT) (store: STORE_URL, d
 	exec $(VENV_PYTHON) -m app.server --host $(HOST) --port $(PORT)
 
 GATEWAY_ARGS ?=
+# STAGE picks the stack (--stage); make would also hand it to the gateway's environment, where the
+# app would take it for its own stage (and refuse the development issuer's local keys in prod).
 # The local Lambda runtime reads the function from the synthesized stack, and the CDK's jsii runs
 # on the pinned Node (npm-ci); the handler in the gateway's process (--in-process) needs neither.
 gateway: setup $(if $(filter --in-process,$(GATEWAY_ARGS)),,npm-ci) ## API Gateway → local Lambda runtime (needs CPython 3.13) on http://$(HOST):$(GATEWAY_PORT), the $(STAGE) stack with CONTEXT's knobs (CPU scaled to memory-mb where cgroups allow); GATEWAY_ARGS=--in-process: the handler in this process instead; JWT: make token
-	exec $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) --stage $(STAGE) $(CONTEXT) $(GATEWAY_ARGS)
+	exec env -u STAGE $(VENV_PYTHON) -m devtools.gateway --host $(HOST) --port $(GATEWAY_PORT) --stage $(STAGE) $(CONTEXT) $(GATEWAY_ARGS)
 
 # BASE_URL and TOKEN (given on make's command line or in the environment) reach pytest through the
 # environment: the bearer token never appears in a line that make echoes.

@@ -3,14 +3,19 @@ gateway` on a machine without CPython 3.13."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from devtools.ports import free_port
+from tests.support import wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 # Set by an outer make (`make test`) or the shell; each would change what these makes print.
@@ -165,3 +170,25 @@ def test_check_reports_its_workers_once() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("bringing up nodes") <= 1, done.stdout
     assert "workers [4 items]" in done.stdout
+
+
+def test_gateway_for_the_prod_stack_serves_with_the_development_issuer(tmp_path: Path) -> None:
+    """``STAGE`` picks the stack the gateway serves (``--stage``); as a make variable it also
+    reaches the process's environment, where the app reads it as its own stage and refuses the
+    development issuer's local keys in prod: `make gateway STAGE=prod` must still start."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in INHERITED}
+    env["STORE_URL"] = f"sqlite:///{tmp_path / 'orders.db'}"
+    proc = subprocess.Popen(  # noqa: S603
+        ["make", "-s", "-C", str(ROOT), "gateway", "STAGE=prod",  # noqa: S607
+         "GATEWAY_ARGS=--in-process", f"GATEWAY_PORT={port}"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # a group of its own: make and the gateway it starts
+    )  # fmt: skip
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}", proc, timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(proc.pid, signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    assert "configuration error" not in output
