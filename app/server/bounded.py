@@ -55,11 +55,12 @@ class BoundedH11Protocol(H11Protocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.closed()
+        self.guard.closed(self.transport)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
+            self.guard.dropped()
             return
         super().data_received(data)
         self._time_what_is_received()

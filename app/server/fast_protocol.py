@@ -78,7 +78,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             )
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.guard.closed()
+        self.guard.closed(self.transport)
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -169,6 +169,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self.guard.answered or self.transport.is_closing():
+            self.guard.dropped()
             return
         for piece in head_pieces(self._tail, data):
             self._piece, self._body_fed = piece, 0

@@ -20,7 +20,8 @@ from app.server.limits import RESERVED_FILES, ServerLimits
 
 Phase = Literal["head", "body"]
 LINGER = 2.0  # seconds a connection the server answered itself drains before it is closed
-# Connections that may drain at once: each keeps its file open; beyond, one closes at once.
+# Connections that may drain at once: each keeps its file open. A refusal beyond them takes
+# the place of one that drains (``Guard.answer``).
 DRAINING = RESERVED_FILES // 2
 
 
@@ -38,9 +39,10 @@ class Guard:
         # The client half-closed after whole requests: they are answered, then it closes.
         self.half_closed = False
         self._deferred: Refusal | None = None
-        self._draining = False
+        self._heard = False  # bytes arrived after the answer (and were dropped)
 
-    draining: ClassVar[int] = 0  # connections of this process draining now
+    # The connections of this process draining now, oldest first, with their transports.
+    _draining: ClassVar[dict[Guard, asyncio.Transport]] = {}
 
     def admit(self, server_state: ServerState, transport: asyncio.Transport) -> bool:
         """False (and the connection answered 503) when the server is at its connection cap."""
@@ -108,10 +110,11 @@ class Guard:
         Closing a socket with bytes from the client still unread makes the kernel reset the
         connection, and a reset can destroy the answer before the client reads it. So the answer
         is followed by a FIN, what still arrives is read and dropped, and the socket is closed
-        when the client closes its side, or after ``LINGER`` seconds. Beyond ``DRAINING``
-        such connections at once (each keeps a file open), the connection closes at once, after
-        reading what its client had already sent (a request sent before the server accepted the
-        connection, say).
+        when the client closes its side, or after ``LINGER`` seconds. At most ``DRAINING``
+        connections drain at once (each keeps a file open): beyond, this one takes the place of
+        one whose client has sent since its answer (its request is in: nothing more is likely
+        to come), else of the oldest, which is closed after reading what its client sent. The
+        newest answer is the one whose request is most likely still on its way.
         """
         self.cancel()
         self.answered = True
@@ -126,21 +129,36 @@ class Guard:
         transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         if self.half_closed:  # the client sent all it will: nothing is left unread
             transport.close()
-        elif transport.can_write_eof() and Guard.draining < DRAINING:
+        elif transport.can_write_eof():
             transport.write_eof()
-            Guard.draining += 1
-            self._draining = True
+            if len(Guard._draining) >= DRAINING:
+                Guard._make_room()
+            Guard._draining[self] = transport
             self._loop.call_later(LINGER, transport.close)
         else:
             discard_unread(transport)
             transport.close()
 
-    def closed(self) -> None:
-        """The connection is gone: its timer and its place among the draining ones."""
+    def dropped(self) -> None:
+        """Bytes arrived after the server's answer and were dropped."""
+        self._heard = True
+
+    @staticmethod
+    def _make_room() -> None:
+        """Close one draining connection: one whose client has sent since its answer, else the
+        oldest."""
+        draining = Guard._draining
+        victim = next((guard for guard in draining if guard._heard), next(iter(draining)))
+        draining.pop(victim).close()
+
+    def closed(self, transport: asyncio.Transport) -> None:
+        """The connection is gone (asyncio closes its socket next): its timer, its place among
+        the draining ones, and, after an answer of the server's own, what its client sent
+        since the last read (a request arriving while the close was pending, say)."""
         self.cancel()
-        if self._draining:
-            self._draining = False
-            Guard.draining -= 1
+        Guard._draining.pop(self, None)
+        if self.answered:
+            discard_unread(transport)
 
 
 def discard_unread(transport: asyncio.Transport, most: int = 16) -> None:

@@ -45,7 +45,7 @@ class ServerLimits:
 
 
 # Open files a server keeps beside its connections: its own (listening socket, event loop,
-# store, logs) and those of connections it refuses (`bounded.DRAINING` of them at most).
+# store, logs) and those of connections it refuses (`guard.DRAINING` of them at most).
 RESERVED_FILES = 64
 
 

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.server.guard import DRAINING
 from app.server.limits import ServerLimits
 from devtools.ports import free_port
 from tests.servers.test_process_lifecycle import ROOT
@@ -203,6 +205,40 @@ async def test_connections_beyond_the_cap_get_503(server: int) -> None:
         for _, writer in opened:
             writer.close()
     await serves_once_they_are_gone(server)
+
+
+async def test_a_refused_request_sent_after_the_answer_is_not_reset(server: int) -> None:
+    """Beyond the cap the server answers 503 as soon as it accepts, maybe before the client's
+    request arrives. More refused connections than may drain at once (each keeps a file) came
+    before and stay open; the newest refusal still takes a draining place: its request, sent
+    after the answer in two pieces, is read and dropped, and the client reads the answer to its
+    end. (A socket closed with bytes unread resets the connection: the second piece would fail,
+    and a reset can take the answer before the client reads it.)"""
+    held = [await asyncio.open_connection("127.0.0.1", server) for _ in range(CAP)]
+    refused = [await asyncio.open_connection("127.0.0.1", server) for _ in range(DRAINING + 8)]
+    try:
+        for reader, _ in refused:
+            assert (await asyncio.wait_for(reader.read(), 5)).startswith(b"HTTP/1.1 503 ")
+        answer = await asyncio.to_thread(late_request, server)
+        assert answer.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+        assert answer.endswith(b'{"detail":"Too many open connections; retry later"}')
+    finally:
+        for _, writer in held + refused:
+            writer.close()
+    await serves_once_they_are_gone(server)
+
+
+def late_request(port: int) -> bytes:
+    """Connect, let the server answer, then send a request in two pieces; read to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        time.sleep(0.3)
+        sock.sendall(b"POST /orders HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\n\r\n")
+        time.sleep(0.3)  # a socket closed before the head arrived has reset the connection
+        sock.sendall(b"{}")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
 
 
 async def serves_once_they_are_gone(port: int) -> None:
