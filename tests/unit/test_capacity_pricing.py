@@ -3,6 +3,7 @@ price and quota in devtools/capacity/prices.toml carries its source and the date
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,19 @@ def test_dynamodb_on_demand_month_to_the_cent() -> None:
     assert (cents(reads), cents(writes)) == (2.50, 2.50)
     reads, writes = dynamodb_bill(1_000_000 * read_units(4096, "eventual"), 1_000_000, PRICES)
     assert (cents(reads), cents(writes)) == (0.06, 0.63)  # $0.0625 and $0.625, half up
+
+
+def test_dynamodb_on_demand_write_traffic_of_aws_own_example_to_the_cent() -> None:
+    """AWS's worked example on https://aws.amazon.com/dynamodb/pricing/on-demand/ ("Pricing
+    examples", written at the prices before 1 November 2024: $1.25 per million write request
+    units): the application writes 42,177,000 items of 1 KB in a 30-day month, and the bill's
+    "Write traffic: $52.72". The page cannot be read offline; its text is taken from a copy
+    made in October 2024 (https://github.com/isaid22/dynamodb-research, README.md, "On-demand
+    Example Bill"), which leaves out the read traffic's inputs, so only the writes are checked.
+    At the pinned price of today the same writes cost $26.36."""
+    writes = 42_177_000 * write_units(1024)
+    name = "dynamodb_write_request_unit"
+    before_the_cut = replace(PRICES.figures[name], value=1.25)
+    then = Prices(PRICES.region, {**PRICES.figures, name: before_the_cut})
+    assert cents(dynamodb_bill(0, writes, then)[1]) == 52.72
+    assert cents(dynamodb_bill(0, writes, PRICES)[1]) == 26.36
