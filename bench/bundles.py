@@ -41,7 +41,8 @@ class Baseline:
 
 # hello_starlette needs only starlette + mangum: the same locked versions, from the FastAPI group.
 FASTAPI = Baseline("baseline-fastapi", ("orders_boto3", "hello_mangum", "hello_starlette"))
-POWERTOOLS = Baseline("baseline-powertools", ("orders_powertools",))
+# floor.py imports nothing: it rides in the smallest bundle.
+POWERTOOLS = Baseline("baseline-powertools", ("orders_powertools", "floor"))
 
 
 def project_bundle(target: Target) -> Path:

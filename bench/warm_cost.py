@@ -3,10 +3,13 @@
 The project's asset and the two baselines (bench/baselines/, built as the asset is) run as the
 stack's function in the same local Lambda runtime (bench/warm_runs.py) and serve warm
 ``GET /orders/{id}`` (the same order) and unkeyed ``POST /orders`` (a new order each time),
-interleaved round by round. Per variant and route: the function's CPU per request, REPORT
-``Duration`` and billed duration, the cost per million requests at the project's pinned prices
-(bench/lambda_cost.py), and ``Max Memory Used`` after the run. Ours is paired with Powertools +
-boto3 round by round (the median of per-round ratios, bootstrap 95 % interval).
+interleaved round by round, beside the runtime's floor (bench/baselines/floor.py: a function
+that answers without doing anything; its CPU and cost against Powertools + boto3 are the
+lowest ratios any function reaches here). Per variant and route: the function's CPU per
+request, REPORT ``Duration`` and billed duration, the cost per million requests at the
+project's pinned prices (bench/lambda_cost.py), and ``Max Memory Used`` after the run. Ours
+is paired with Powertools + boto3 round by round (the median of per-round ratios, bootstrap
+95 % interval).
 
 Three settings, where the host allows the last two (a CPU quota for the runtime's processes,
 devtools/lambda_runtime/cgroups.py):
@@ -34,6 +37,7 @@ from bench.warm_runs import (
     COST,
     CPU,
     DURATION,
+    FLOOR,
     GET,
     POST,
     ROUTES,
@@ -103,6 +107,9 @@ def figures_of(running: list[Running], setting: Setting, label: str) -> list[Fig
     pairs = [(route, what) for route in ROUTES for what in (CPU, DURATION, BILLED, COST)]
     for route, what in [*pairs, ("", MEMORY)]:
         pair(*(keyed[name(v, route, what, label)] for v in (OURS, POWERTOOLS_NAME)))
+    # The runtime's floor against Powertools + boto3: the lowest ratio any function reaches.
+    for route, what in ((route, what) for route in ROUTES for what in (CPU, COST)):
+        pair(*(keyed[name(v, route, what, label)] for v in (FLOOR, POWERTOOLS_NAME)))
     return rows
 
 
@@ -137,8 +144,9 @@ def cheapest_rows(runs: dict[int, list[Running]]) -> list[Figure]:
                 figure.note = f"{best.memory_mb} MB (SLO p99 ≤ {SLO_MS[route]:.0f} ms; {tried})"
             rows[figure.name] = figure
     for route in ROUTES:
-        ours, base = (rows[f"{v} {route}: {CHEAPEST}"] for v in (OURS, POWERTOOLS_NAME))
-        ours.baseline = base.name
+        base = rows[f"{POWERTOOLS_NAME} {route}: {CHEAPEST}"]
+        for compared in (OURS, FLOOR):
+            rows[f"{compared} {route}: {CHEAPEST}"].baseline = base.name
     return [figure for figure in rows.values() if figure.samples]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from bench.events import create_event, get_event
 from bench.lambda_cost import LambdaPrices, cost_per_million, invocation_cpu_ms
 from bench.runtime import moto_upstream
-from bench.snapstart import Variant, variants
+from bench.snapstart import POWERTOOLS_NAME, Variant, variants
 from devtools.lambda_runtime import artifacts
 from devtools.lambda_runtime.function import FunctionConfig
 from devtools.lambda_runtime.local_lambda import LocalLambda
@@ -27,6 +27,7 @@ from devtools.lambda_runtime.local_lambda import LocalLambda
 OWNER = "alice"
 GET, POST = "GET /orders/{id}", "POST /orders"
 ROUTES = (GET, POST)
+FLOOR = "runtime floor"
 WARM_UP = 10  # invocations per route and variant before the first round
 CPU, DURATION, BILLED, COST = "function CPU", "REPORT Duration", "billed duration", "cost per 1M"
 
@@ -102,7 +103,7 @@ def started(function: FunctionConfig, upstream: str, setting: Setting) -> Iterat
     python = artifacts.runtime_python()
     with ExitStack() as stack:
         running = []
-        for variant in variants(function):
+        for variant in with_floor(variants(function)):
             config = function.replace(handler=variant.handler, memory_mb=setting.memory_mb)
             service = LocalLambda(config, upstream, task_root=variant.task_root, python=python,
                                   scale_cpu=setting.cpu_share)  # fmt: skip
@@ -112,6 +113,13 @@ def started(function: FunctionConfig, upstream: str, setting: Setting) -> Iterat
                 raise Unscaled(service.describe_limits())
             running.append(Running(variant, service))
         yield running
+
+
+def with_floor(variants: list[Variant]) -> list[Variant]:
+    """``variants`` and the runtime's floor (bench/baselines/floor.py: it answers without doing
+    anything), from the Powertools baseline's bundle."""
+    powertools = next(v for v in variants if v.name == POWERTOOLS_NAME)
+    return [*variants, Variant(FLOOR, powertools.task_root, "floor.handler")]
 
 
 class Unscaled(RuntimeError):
