@@ -66,6 +66,18 @@ class DynamoDBFront:
     def seen(self) -> list[Seen]:
         return self.journal.snapshot()
 
+    @property
+    def ready(self) -> bool:
+        """The client to moto is built: the next request forwarded does not build it."""
+        return self._client is not None
+
+    def open(self) -> None:
+        """Build the client to moto now, before the function's first request: building one
+        (httpx loads its CA bundle) takes tens of milliseconds, which that request would
+        otherwise wait for, an artifact DynamoDB's endpoint does not have."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
@@ -92,8 +104,8 @@ class DynamoDBFront:
             payload = json.dumps({"__type": f"com.amazon.coral.service#{code}", "message": text})
             await _answer(send, 400, [("content-type", JSON_1_0)], payload.encode())
             return
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
+        self.open()  # once per front (again after ``aclose``)
+        assert self._client is not None  # noqa: S101 - open() built it
         forwarded = {k: v for k, v in headers.items() if k not in ("host", "content-length")}
         upstream = await self._client.post(self.upstream + "/", headers=forwarded, content=body)
         self._note(Seen(key_id, operation, "served"))

@@ -234,6 +234,7 @@ class LocalLambda:
     # --- on the service's loop -----------------------------------------------------------
 
     async def _start(self) -> None:
+        self.front.open()
         await self._front_server.start()
         if self.init_type == "snap-start":
             outcome = await self._publish()

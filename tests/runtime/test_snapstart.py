@@ -195,6 +195,7 @@ def test_priming_before_the_snapshot_reaches_nothing_outside_the_process(
     assert orders_function.application_log_level == "INFO"  # request lines would show
     service = start_lambda(orders_function, init_type="snap-start")  # init, priming, snapshot
     assert service.front.seen() == []
+    assert service.front.ready  # the first request after the restore finds moto's client built
     assert service.keys.issued() == []
     published = service.logs.lines()
     assert [line for line in published if '"_aws"' in line] == []  # no EMF metric line
